@@ -1,0 +1,1 @@
+"""init/: booting the model kernel."""

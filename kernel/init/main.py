@@ -1,0 +1,38 @@
+"""init/main.c: ``start_kernel()``, reduced to what a model kernel in one Python
+process needs: forget every trace of a previous boot (log ring, lock graph,
+warnings, user address space, configuration), re-run the static initialisers of every
+kernel module, then the initcalls.
+
+:data:`KERNEL_MODULES` lists the modules that make up the kernel image; booting
+imports them, so their initcalls are registered even when nobody imported them yet.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Final
+
+from kernel.lib import bug, kconfig, lockdep, printk, uaccess
+from kernel.lib.init import run_initcalls
+from kernel.lib.kconfig import kconfig_defaults
+
+__all__ = ["KERNEL_MODULES", "start_kernel"]
+
+#: The kernel image, in link order.  Every port issue adds its modules here.
+KERNEL_MODULES: Final[tuple[str, ...]] = ()
+
+
+def start_kernel(**config: bool) -> None:
+    """Boot a fresh kernel in this process.  ``config`` overrides Kconfig options
+    (``start_kernel(CONFIG_VFIO_PCI_ZDEV_KVM=False)``) for this boot."""
+    printk.dmesg_clear()
+    lockdep.lockdep_reset()
+    bug.bug_reset()
+    uaccess.user_address_space_reset()
+    kconfig_defaults()
+    for name, value in config.items():
+        kconfig.IS_ENABLED(name)  # rejects unknown options
+        kconfig._config[name] = value
+    for mod in KERNEL_MODULES:
+        importlib.import_module(mod)
+    run_initcalls()

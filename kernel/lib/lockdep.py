@@ -1,0 +1,185 @@
+"""include/linux/lockdep.h: the lock validator, reduced to what this project needs.
+
+Every lock belongs to a *class*, named after the C expression that declares it
+(``"zdev->state_lock"``, ``"pci_slot_mutex"``): all ``state_lock`` mutexes of all
+``zpci_dev`` share one class, as in lockdep.  Each acquisition while other locks are
+held records the edges "held A, then took B" with the two acquisition sites.  When an
+edge closes a cycle in that graph (A -> B somewhere, B -> A elsewhere), the report
+names both orders and where each was taken; the report goes to the log ring and to
+:data:`reports`, which the test suite checks after every test.
+
+Misuse that the kernel would splat on is raised at once as
+:class:`~kernel.lib.bug.KernelBug`: taking a lock this thread already holds (the
+locks are not recursive), or releasing a lock this thread does not hold.
+
+Two simplifications, both on the side of fewer false reports: nesting two locks of
+the *same* class (``pci_slot_lock()`` takes the device locks of several functions in
+turn, which lockdep allows through nesting annotations) records no edge; and a
+``trylock`` records no edge into the lock it tried, since it cannot block.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from typing import Final, Protocol
+
+import attrs
+
+from kernel.lib.bug import KernelBug, caller_site
+from kernel.lib.printk import KERN_WARNING, printk
+
+__all__ = [
+    "LockdepMap",
+    "lock_acquire",
+    "lock_release",
+    "lock_is_held",
+    "lockdep_edges",
+    "lockdep_reset",
+    "reports",
+]
+
+
+class LockdepMap(Protocol):
+    """What lockdep needs of a lock: the name of its class."""
+
+    @property
+    def lockdep_class(self) -> str: ...
+
+
+@attrs.frozen
+class Edge:
+    """``held`` was held (taken at ``held_site``) when ``taken`` was taken at ``taken_site``."""
+
+    held: str
+    taken: str
+    held_site: str
+    taken_site: str
+
+
+@attrs.define
+class _Held:
+    lock: object
+    site: str
+    read: bool
+
+
+_graph_lock: Final = threading.Lock()
+_edges: dict[tuple[str, str], Edge] = {}
+_succ: dict[str, set[str]] = {}
+#: Every circular-dependency report since boot.
+reports: list[str] = []
+_tls = threading.local()
+_generation = 0
+
+
+def _held() -> list[_Held]:
+    held: list[_Held] | None = getattr(_tls, "held", None)
+    if held is None or getattr(_tls, "generation", -1) != _generation:
+        held = []
+        _tls.held = held
+        _tls.generation = _generation
+    return held
+
+
+def lockdep_reset() -> None:
+    """Forget every edge, report and held lock (boot).  Exists only in Python."""
+    global _generation
+    with _graph_lock:
+        _edges.clear()
+        _succ.clear()
+        reports.clear()
+        _generation += 1
+
+
+def lockdep_edges() -> list[Edge]:
+    with _graph_lock:
+        return list(_edges.values())
+
+
+def _path(src: str, dst: str) -> list[str] | None:
+    """A path of classes src -> ... -> dst in the dependency graph, if any."""
+    stack: list[tuple[str, list[str]]] = [(src, [src])]
+    seen = {src}
+    while stack:
+        node, path = stack.pop()
+        if node == dst:
+            return path
+        for nxt in _succ.get(node, ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append((nxt, [*path, nxt]))
+    return None
+
+
+def _add_edge(held: _Held, cls: str, site: str) -> None:
+    a = getattr(held.lock, "lockdep_class")  # noqa: B009 - protocol attribute
+    if a == cls:
+        return
+    key = (a, cls)
+    if key in _edges:  # fast path, read without the graph lock: dict lookups are atomic
+        return
+    report: str | None = None
+    with _graph_lock:
+        if key in _edges:
+            return
+        new = Edge(a, cls, held.site, site)
+        back = _path(cls, a)
+        _edges[key] = new
+        _succ.setdefault(a, set()).add(cls)
+        if back is not None:
+            lines = [
+                "WARNING: possible circular locking dependency detected",
+                f"{threading.current_thread().name} is trying to acquire lock {cls} at {site}",
+                f"but it already holds lock {a}, taken at {held.site}",
+                "which lock already depends on the new lock, in the other order:",
+            ]
+            for x, y in itertools.pairwise(back):
+                e = _edges[(x, y)]
+                lines.append(f"  {x} (taken at {e.held_site}) -> {y} (taken at {e.taken_site})")
+            report = "\n".join(lines)
+            reports.append(report)
+    if report is not None:
+        for line in report.splitlines():
+            printk(KERN_WARNING, "%s", line)
+
+
+def lock_acquire(lock: LockdepMap, trylock: bool = False, read: bool = False) -> None:
+    """Called by a lock primitive *before* it blocks on ``lock``."""
+    held = _held()
+    for h in held:
+        if h.lock is lock:
+            raise KernelBug(
+                f"possible recursive locking detected: {lock.lockdep_class} taken at "
+                f"{caller_site(1)} is already held by this thread (taken at {h.site})"
+            )
+    site = caller_site(1)
+    if not trylock:
+        for h in held:
+            _add_edge(h, lock.lockdep_class, site)
+    held.append(_Held(lock, site, read))
+
+
+def lock_acquire_failed(lock: LockdepMap) -> None:
+    """A trylock that did not get the lock: undo :func:`lock_acquire`."""
+    held = _held()
+    for i in range(len(held) - 1, -1, -1):
+        if held[i].lock is lock:
+            del held[i]
+            return
+
+
+def lock_release(lock: LockdepMap) -> None:
+    held = _held()
+    for i in range(len(held) - 1, -1, -1):
+        if held[i].lock is lock:
+            del held[i]
+            return
+    raise KernelBug(
+        f"bad unlock balance detected: {lock.lockdep_class} released at {caller_site(1)} "
+        f"but not held by {threading.current_thread().name}"
+    )
+
+
+def lock_is_held(lock: object) -> bool:
+    return any(h.lock is lock for h in _held())
