@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import Final
 
-from kernel.lib import bug, kconfig, lockdep, printk, uaccess
+from kernel.lib import bug, kconfig, kobject, lockdep, printk, uaccess
 from kernel.lib.init import run_initcalls
 from kernel.lib.kconfig import kconfig_defaults
 
@@ -29,6 +29,7 @@ def start_kernel(**config: bool) -> None:
     lockdep.lockdep_reset()
     bug.bug_reset()
     uaccess.user_address_space_reset()
+    kobject.kobject_uevents_reset()
     kconfig_defaults()
     for name, value in config.items():
         kconfig.IS_ENABLED(name)  # rejects unknown options

@@ -62,6 +62,9 @@ class device:
     mutex: Mutex = attrs.field(factory=lambda: Mutex("&dev->mutex"))
     kref: struct_kref = attrs.field(factory=struct_kref)
     release: Callable[[device], None] | None = None
+    #: The structure this device is embedded in (``struct pci_dev`` for ``pdev->dev``):
+    #: what ``container_of()`` computes from the address in C, kept as a back-pointer.
+    container: Any = attrs.field(default=None, repr=False)
 
     def dev_name(self) -> str:
         return self.init_name

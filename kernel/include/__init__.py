@@ -1,0 +1,2 @@
+"""include/: kernel headers (types and constants; no function bodies beyond the
+header's own static inlines)."""
