@@ -19,7 +19,9 @@ from kernel.lib.kconfig import kconfig_defaults
 __all__ = ["KERNEL_MODULES", "start_kernel"]
 
 #: The kernel image, in link order.  Every port issue adds its modules here.
-KERNEL_MODULES: Final[tuple[str, ...]] = ()
+KERNEL_MODULES: Final[tuple[str, ...]] = (
+    "kernel.pci.search",
+)
 
 
 def start_kernel(**config: bool) -> None:
