@@ -7,6 +7,9 @@ A module registers what must run at boot:
   (``static DEFINE_MUTEX(pci_slot_mutex)``, ``static LIST_HEAD(zpci_list)``): Python
   needs them re-made when the kernel boots again in the same process, which the C
   never does;
+  A static initialiser re-initialises the state **in place** (``init_rwsem(sem)``,
+  ``mutex_init(m)``, ``some_list.clear()``) and never rebinds the module global:
+  other modules hold the same object through ``from ... import name``;
 * the ``*_initcall`` decorators for the kernel's initcalls, run in level order
   (core, postcore, arch, subsys, fs, device, late), each level in registration order.
 

@@ -4,7 +4,7 @@ lists, and the device look-ups.  Not changed by the v17 series."""
 from __future__ import annotations
 
 from kernel.lib.init import static_init
-from kernel.lib.rwsem import DECLARE_RWSEM, rw_semaphore
+from kernel.lib.rwsem import DECLARE_RWSEM, init_rwsem, rw_semaphore
 
 __all__ = ["pci_bus_sem"]
 
@@ -14,5 +14,4 @@ pci_bus_sem: rw_semaphore = DECLARE_RWSEM("pci_bus_sem")
 
 @static_init
 def search_static_init() -> None:
-    global pci_bus_sem
-    pci_bus_sem = DECLARE_RWSEM("pci_bus_sem")
+    init_rwsem(pci_bus_sem)
