@@ -21,6 +21,7 @@ __all__ = ["KERNEL_MODULES", "start_kernel"]
 #: The kernel image, in link order.  Every port issue adds its modules here.
 KERNEL_MODULES: Final[tuple[str, ...]] = (
     "kernel.pci.search",
+    "kernel.pci.access",
 )
 
 

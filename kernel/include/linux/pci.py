@@ -38,6 +38,7 @@ from kernel.lib.device import device as struct_device
 from kernel.lib.kobject import kobject, kobject_name
 from kernel.lib.spinlock import spinlock_t
 from uapi.linux.pci import PCI_DEVFN, PCI_FUNC, PCI_SLOT
+from uapi.linux.pci_regs import PCI_EXP_TYPE_DOWNSTREAM, PCI_EXP_TYPE_PCIE_BRIDGE, PCI_EXP_TYPE_ROOT_PORT
 
 if TYPE_CHECKING:
     from kernel.include.linux.pci_hotplug import hotplug_slot
@@ -95,12 +96,15 @@ __all__ = [
     "pci_is_root_bus",
     "pci_name",
     "pci_ops",
+    "pci_pcie_cap",
     "pci_pcie_type",
     "pci_physfn",
     "pci_slot",
     "pci_slot_name",
     "pci_upstream_bridge",
     "pcibios_err_to_errno",
+    "pcie_caps_reg",
+    "pcie_downstream_port",
     "to_pci_dev",
 ]
 
@@ -412,6 +416,23 @@ def pci_is_pcie(dev: pci_dev) -> bool:
 def pci_pcie_type(dev: pci_dev) -> int:
     """The Device/Port Type field of the cached PCIe Capabilities register."""
     return (dev.pcie_flags_reg & 0x00F0) >> 4  # PCI_EXP_FLAGS_TYPE
+
+
+def pci_pcie_cap(dev: pci_dev) -> int:
+    """Offset of the PCI Express capability (0 if the device has none)."""
+    return dev.pcie_cap
+
+
+def pcie_caps_reg(dev: pci_dev) -> int:
+    """The cached PCI Express Capabilities register (PCI_EXP_FLAGS)."""
+    return dev.pcie_flags_reg
+
+
+def pcie_downstream_port(dev: pci_dev) -> bool:
+    """drivers/pci/pci.h: a Root Port, a Switch Downstream Port or a PCI/PCI-X to
+    PCIe bridge (ports with a link below them)."""
+    type_ = pci_pcie_type(dev)
+    return type_ in (PCI_EXP_TYPE_ROOT_PORT, PCI_EXP_TYPE_DOWNSTREAM, PCI_EXP_TYPE_PCIE_BRIDGE)
 
 
 def pci_name(pdev: pci_dev) -> str:
