@@ -1,0 +1,1 @@
+"""iommu/iommufd/ (drivers/iommu/iommufd)"""

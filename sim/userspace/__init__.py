@@ -1,0 +1,1 @@
+"""Programs above the kernel and the system-call entry they use."""

@@ -1,0 +1,109 @@
+"""The system-call entry of the model: ``open``, ``ioctl`` and ``close`` as a
+userspace program calls them.
+
+Drop-in for the real calls: code written against this module runs unchanged on a
+real host when ``open``/``close`` are ``os.open``/``os.close`` and ``ioctl`` is
+``fcntl.ioctl``.  The same signatures, the same results, the same errors:
+
+* ``open(path, flags=os.O_RDWR, mode=0o777) -> int``: a device node the kernel has
+  created (``/dev/vfio/devices/vfio<N>``, ``/dev/iommu``); a failure raises
+  ``OSError(errno, strerror, path)`` (``FileNotFoundError`` for a missing node).
+  Every descriptor is a real descriptor number, reserved with
+  ``os.open("/dev/null")``, so it never collides with the program's real
+  descriptors (eventfds, files).
+* ``ioctl(fd, request, arg=0, mutate_flag=True)``: as ``fcntl.ioctl``.  ``arg`` is
+  an ``int`` (passed as is), an immutable ``bytes`` (copied into a temporary
+  buffer; the call returns the buffer's bytes afterwards), or a mutable buffer
+  (``bytearray``, ``ctypes`` structure or array), which the kernel reads and writes
+  in place; the call then returns the kernel's non-negative result.  The buffer is
+  mapped into the user address space for the duration of the call
+  (:func:`kernel.lib.uaccess.map_user`), so the kernel reaches it only through
+  ``copy_from_user``/``copy_to_user``.  A negative result raises
+  ``OSError(errno, os.strerror(errno))``.  A descriptor that is not one of the
+  model's files is a real one: the call goes to ``fcntl.ioctl``.
+* ``close(fd)``: releases the kernel file (its last reference calls the driver's
+  ``release``) and the reserved descriptor.
+
+``mutate_flag=False`` with a mutable buffer copies it as ``fcntl.ioctl`` does, and
+returns the resulting bytes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import os
+from typing import Any
+
+from kernel.lib import fs
+from kernel.lib.errno import IS_ERR
+from kernel.lib.uaccess import map_user, unmap_user
+
+__all__ = ["close", "ioctl", "open"]
+
+Buffer = bytearray | ctypes.Structure | ctypes.Array[Any] | memoryview
+
+
+def _raise(err: int, path: str | None = None) -> None:
+    if path is None:
+        raise OSError(err, os.strerror(err))
+    raise OSError(err, os.strerror(err), path)
+
+
+def open(path: str, flags: int = os.O_RDWR, mode: int = 0o777) -> int:
+    """open(2) of a kernel device node; returns a descriptor number."""
+    filp = fs.filp_open(path)
+    if IS_ERR(filp):
+        _raise(-filp.err, path)
+    assert isinstance(filp, fs.file)
+    fd = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+    fs.fd_install(fd, filp)
+    return fd
+
+
+def _kernel_file(fd: int) -> fs.file | None:
+    filp = fs.fget(fd)
+    if filp is not None:
+        fs.fput(filp)
+    return filp
+
+
+def ioctl(fd: int, request: int, arg: int | bytes | Buffer = 0, mutate_flag: bool = True) -> Any:
+    """ioctl(2) with ``fcntl.ioctl``'s signature and results."""
+    filp = fs.fget(fd)
+    if filp is None:
+        return fcntl.ioctl(fd, request, arg, mutate_flag)
+    try:
+        if isinstance(arg, int):
+            ret = fs.vfs_ioctl(filp, request, arg)
+            if ret < 0:
+                _raise(-ret)
+            return ret
+        copy_back = isinstance(arg, bytes) or not mutate_flag
+        buf: Buffer
+        if isinstance(arg, bytes) or not mutate_flag:
+            buf = bytearray(bytes(arg))
+        else:
+            buf = arg
+        addr = map_user(buf)
+        try:
+            ret = fs.vfs_ioctl(filp, request, addr)
+        finally:
+            unmap_user(buf)
+        if ret < 0:
+            _raise(-ret)
+        return bytes(buf) if copy_back else ret
+    finally:
+        fs.fput(filp)
+
+
+def close(fd: int) -> None:
+    """close(2)."""
+    if _kernel_file(fd) is None:
+        os.close(fd)
+        return
+    ret = fs.close_fd(fd)
+    os.close(fd)
+    if ret < 0:
+        _raise(-ret)
+
