@@ -22,6 +22,9 @@ __all__ = ["KERNEL_MODULES", "start_kernel"]
 KERNEL_MODULES: Final[tuple[str, ...]] = (
     "kernel.pci.search",
     "kernel.pci.access",
+    "kernel.lib.fs",
+    "kernel.iommu.iommufd.main",
+    "kernel.vfio.vfio_main",
 )
 
 
