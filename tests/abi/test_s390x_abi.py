@@ -1,0 +1,204 @@
+"""ABI truth: every ctypes layout and constant of uapi/ checked against the real s390x
+compiler (Debian's gcc-s390x-linux-gnu) and, where it has them, the real kernel
+headers (linux-libc-dev-s390x-cross).
+
+For each structure the check compiles a probe that records ``sizeof``, ``_Alignof``
+and every field's ``offsetof``, and a static instance with a distinct value in every
+field (bit-fields included); it reads them back from the object file and compares
+them with the ctypes class: sizes, offsets and **the byte image**.  The byte image is
+where big-endian bit-field order shows (the first bit-field takes the most
+significant bits on s390x).
+
+The Debian header is Linux 6.1.  Structures and constants that 7.1 added or changed
+come from a transcription of the 7.1 header (tests/abi/c/vfio_7_1.h); for a changed
+structure the fields it shares with the 6.1 header are compared with the real header
+as well.  Without the toolchain the module is skipped, with the reason; .ci/run
+installs it so CI never skips.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import inspect
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+import uapi.linux.vfio as vfio
+import uapi.linux.vfio_zdev as vfio_zdev
+
+from .s390x_toolchain import CompileError, compile_object, symbols, toolchain_missing_reason
+
+_reason = toolchain_missing_reason()
+pytestmark = pytest.mark.skipif(_reason is not None, reason=_reason or "")
+
+C_DIR = Path(__file__).with_name("c")
+HEADERS = (
+    '#include <stddef.h>\n#include <linux/vfio.h>\n#include <linux/vfio_zdev.h>\n#include "vfio_7_1.h"\n'
+)
+
+#: Structures whose 7.1 form differs from the 6.1 header: C name of the transcription.
+TRANSCRIBED_CHANGED = {"vfio_device_info": "t71_vfio_device_info"}
+
+UAPI_MODULES: tuple[ModuleType, ...] = (vfio, vfio_zdev)
+
+
+def structures(mod: ModuleType) -> list[type[ctypes.Structure]]:
+    return [
+        obj
+        for _, obj in inspect.getmembers(mod, inspect.isclass)
+        if issubclass(obj, ctypes.Structure) and obj.__module__ == mod.__name__
+    ]
+
+
+def constants(mod: ModuleType) -> dict[str, int]:
+    return {
+        name: value
+        for name, value in vars(mod).items()
+        if name.isupper() and isinstance(value, int) and not isinstance(value, bool)
+    }
+
+
+def fields(cls: type[ctypes.Structure]) -> Iterator[tuple[str, Any, int | None]]:
+    for f in cls._fields_:
+        yield f[0], f[1], (f[2] if len(f) > 2 else None)
+
+
+def is_struct(t: Any) -> bool:
+    return isinstance(t, type) and issubclass(t, ctypes.Structure)
+
+
+def is_array(t: Any) -> bool:
+    return isinstance(t, type) and issubclass(t, ctypes.Array)
+
+
+def _pattern(seed: int, size: int) -> int:
+    return int.from_bytes(bytes(((seed % 7) * 16 + j + 1) & 0x7F for j in range(size)), "big")
+
+
+def fill(obj: ctypes.Structure, seed: list[int]) -> str:
+    """Give every field of ``obj`` a distinct value; return the matching C initializer."""
+    parts = []
+    for name, t, bits in fields(type(obj)):
+        seed[0] += 1
+        if is_struct(t):
+            parts.append(f".{name} = {fill(getattr(obj, name), seed)}")
+        elif is_array(t):
+            if t._length_ == 0:
+                continue
+            elem = t._type_
+            arr = getattr(obj, name)
+            if is_struct(elem):
+                inits = [fill(arr[i], seed) for i in range(t._length_)]
+            elif elem in (ctypes.c_char,):
+                vals = [_pattern(seed[0] + i, 1) for i in range(t._length_)]
+                for i, v in enumerate(vals):
+                    arr[i] = bytes([v])
+                inits = [str(v) for v in vals]
+            else:
+                vals = [_pattern(seed[0] + i, ctypes.sizeof(elem)) for i in range(t._length_)]
+                for i, v in enumerate(vals):
+                    arr[i] = v
+                inits = [f"{v:#x}" for v in vals]
+            parts.append(f".{name} = {{{', '.join(inits)}}}")
+        else:
+            value = _pattern(seed[0], ctypes.sizeof(t))
+            if bits is not None:
+                value = (0b1010101010101 + seed[0]) & ((1 << bits) - 1) or 1
+            setattr(obj, name, value)
+            parts.append(f".{name} = {value:#x}ULL")
+    return "{" + ", ".join(parts) + "}"
+
+
+def c_name(cls: type[ctypes.Structure]) -> str:
+    return TRANSCRIBED_CHANGED.get(cls.__name__, cls.__name__)
+
+
+def probe_source(cls: type[ctypes.Structure], cname: str) -> tuple[str, ctypes.Structure]:
+    offs = [f"offsetof(struct {cname}, {n})" for n, _t, bits in fields(cls) if bits is None]
+    inst = cls()
+    init = fill(inst, [0])
+    src = (
+        HEADERS
+        + f"const unsigned long long layout[] = {{sizeof(struct {cname}), _Alignof(struct {cname}), "
+        + ", ".join(offs)
+        + "};\n"
+        + f"struct {cname} image = {init};\n"
+    )
+    return src, inst
+
+
+ALL_STRUCTS = [cls for mod in UAPI_MODULES for cls in structures(mod)]
+
+
+@pytest.mark.parametrize("cls", ALL_STRUCTS, ids=lambda c: c.__name__)
+def test_layout_and_bytes_match_the_s390x_compiler(cls: type[ctypes.Structure]) -> None:
+    src, inst = probe_source(cls, c_name(cls))
+    try:
+        syms = symbols(compile_object(src, C_DIR))
+    except CompileError as e:
+        pytest.fail(f"struct {c_name(cls)} is in neither the s390x headers nor the 7.1 transcription:\n{e}")
+    layout = [int.from_bytes(syms["layout"][i : i + 8], "big") for i in range(0, len(syms["layout"]), 8)]
+    plain = [(n, getattr(cls, n).offset) for n, _t, bits in fields(cls) if bits is None]
+    assert layout[0] == ctypes.sizeof(cls), "sizeof"
+    assert layout[1] == ctypes.alignment(cls), "alignof"
+    assert dict(zip([n for n, _ in plain], layout[2:], strict=True)) == dict(plain), "offsets"
+    assert syms["image"] == bytes(inst), "byte image"
+
+
+@pytest.mark.parametrize(
+    "cls", [c for c in ALL_STRUCTS if c.__name__ in TRANSCRIBED_CHANGED], ids=lambda c: c.__name__
+)
+def test_transcribed_structs_share_their_older_fields_with_the_real_header(
+    cls: type[ctypes.Structure],
+) -> None:
+    """The 6.1 header's form of a struct that 7.1 changed: the common fields sit at the
+    same offsets in the real header as in ours."""
+    src = HEADERS + f"struct {cls.__name__} probe;\n"
+    real_fields = []
+    for n, _t, bits in fields(cls):
+        if bits is not None:
+            continue
+        try:
+            compile_object(
+                src + f"const unsigned long long o = offsetof(struct {cls.__name__}, {n});\n", C_DIR
+            )
+        except CompileError:
+            continue  # a field the older header lacks
+        real_fields.append(n)
+    assert real_fields, "no field in common with the real header"
+    offs = ", ".join(f"offsetof(struct {cls.__name__}, {n})" for n in real_fields)
+    syms = symbols(compile_object(src + f"const unsigned long long o[] = {{{offs}}};\n", C_DIR))
+    got = [int.from_bytes(syms["o"][i : i + 8], "big") for i in range(0, len(syms["o"]), 8)]
+    assert got == [getattr(cls, n).offset for n in real_fields]
+
+
+def test_constants_match_the_headers() -> None:
+    consts = {name: value for mod in UAPI_MODULES for name, value in constants(mod).items()}
+    names = sorted(consts)
+    missing: set[str] = set()
+    for _ in range(3):
+        body = "".join(
+            f"const unsigned long long c_{n} = (unsigned long long)({n});\n"
+            for n in names
+            if n not in missing
+        )
+        try:
+            syms = symbols(compile_object(HEADERS + body, C_DIR))
+            break
+        except CompileError as e:
+            from .s390x_toolchain import undeclared_names
+
+            new = undeclared_names(str(e)) - missing
+            if not new:
+                raise
+            missing |= new
+    else:
+        pytest.fail("could not compile the constants probe")
+    assert not missing, f"constants in neither the s390x headers nor the 7.1 transcription: {sorted(missing)}"
+    got = {n: int.from_bytes(syms[f"c_{n}"], "big") for n in names}
+    want = {n: consts[n] & 0xFFFFFFFFFFFFFFFF for n in names}
+    assert got == want
