@@ -30,7 +30,13 @@ import pytest
 import uapi.linux.vfio as vfio
 import uapi.linux.vfio_zdev as vfio_zdev
 
-from .s390x_toolchain import CompileError, compile_object, symbols, toolchain_missing_reason
+from .s390x_toolchain import (
+    CompileError,
+    compile_object,
+    symbols,
+    toolchain_missing_reason,
+    undeclared_names,
+)
 
 _reason = toolchain_missing_reason()
 pytestmark = pytest.mark.skipif(_reason is not None, reason=_reason or "")
@@ -190,8 +196,6 @@ def test_constants_match_the_headers() -> None:
             syms = symbols(compile_object(HEADERS + body, C_DIR))
             break
         except CompileError as e:
-            from .s390x_toolchain import undeclared_names
-
             new = undeclared_names(str(e)) - missing
             if not new:
                 raise
