@@ -22,6 +22,7 @@ __all__ = ["KERNEL_MODULES", "start_kernel"]
 KERNEL_MODULES: Final[tuple[str, ...]] = (
     "kernel.pci.search",
     "kernel.pci.access",
+    "kernel.pci.pci",
     "kernel.lib.fs",
     "kernel.iommu.iommufd.main",
     "kernel.vfio.vfio_main",

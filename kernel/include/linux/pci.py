@@ -337,6 +337,10 @@ class pci_dev:
     current_state: int = PCI_UNKNOWN
     pm_cap: int = 0
     imm_ready: bool = False
+    d1_support: bool = False
+    d2_support: bool = False
+    no_d1d2: bool = False
+    config_rrs_sv: bool = False
     d3hot_delay: int = 10
     d3cold_delay: int = 100
     error_state: pci_channel_state_t = pci_channel_io_normal
