@@ -1,0 +1,1 @@
+"""Developer tools that run from a source checkout (not installed)."""
