@@ -22,6 +22,9 @@ __all__ = ["KERNEL_MODULES", "start_kernel"]
 KERNEL_MODULES: Final[tuple[str, ...]] = (
     "kernel.pci.search",
     "kernel.pci.access",
+    "kernel.pci.slot",
+    "kernel.pci.hotplug.pci_hotplug_core",
+    "kernel.pci.hotplug.rpaphp_slot",
     "kernel.pci.pci",
     "kernel.lib.fs",
     "kernel.iommu.iommufd.main",

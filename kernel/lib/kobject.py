@@ -16,7 +16,7 @@ from enum import IntEnum
 
 import attrs
 
-from kernel.lib.kref import kref, kref_get, kref_init, kref_put, kref_read
+from kernel.lib.kref import kref, kref_get, kref_get_unless_zero, kref_init, kref_put, kref_read
 
 __all__ = [
     "KOBJ_ADD",
@@ -26,6 +26,7 @@ __all__ = [
     "kobject",
     "kobject_action",
     "kobject_get",
+    "kobject_get_unless_zero",
     "kobject_init",
     "kobject_init_and_add",
     "kobject_name",
@@ -34,6 +35,8 @@ __all__ = [
     "kobject_uevent",
     "kobject_uevent_env",
     "kset",
+    "kset_find_obj",
+    "kset_init",
     "uevent",
     "uevents",
 ]
@@ -65,7 +68,17 @@ class kobj_type:
 
 @attrs.define(eq=False)
 class kset:
+    """``struct kset``: a named group of kobjects.  ``kobj`` is the kset's own
+    kobject (its name and place in the tree); ``list`` holds the members, which
+    ``kobject_add`` joins and the last ``kobject_put`` removes."""
+
     name: str
+    kobj: kobject = attrs.field(factory=lambda: kobject())
+    list: list[kobject] = attrs.field(factory=list)
+    list_lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.kobj.name = self.name
 
 
 @attrs.define(eq=False)
@@ -77,6 +90,8 @@ class kobject:
     kref: kref = attrs.field(factory=kref)
     state_initialized: bool = False
     state_in_sysfs: bool = False
+    state_add_uevent_sent: bool = False
+    state_remove_uevent_sent: bool = False
     #: The structure embedding this kobject (what container_of() computes in C).
     container: object = attrs.field(default=None, repr=False)
 
@@ -103,8 +118,21 @@ def kobject_init(kobj: kobject, ktype: kobj_type) -> None:
     kobj.state_initialized = True
 
 
+def kset_init(k: kset) -> None:
+    """Empty the kset's member list (``kset_init()``)."""
+    with k.list_lock:
+        k.list.clear()
+
+
 def kobject_add(kobj: kobject, parent: kobject | None, name: str) -> int:
     kobj.name = name
+    # kobject_add_internal(): a kobject in a kset and without a parent hangs
+    # below the kset's own kobject, and joins the kset's list.
+    if kobj.kset is not None:
+        if parent is None:
+            parent = kobj.kset.kobj
+        with kobj.kset.list_lock:
+            kobj.kset.list.append(kobj)
     kobj.parent = parent
     kobj.state_in_sysfs = True
     return 0
@@ -126,7 +154,19 @@ def kobject_get(kobj: kobject | None) -> kobject | None:
     return kobj
 
 
+def kobject_get_unless_zero(kobj: kobject) -> kobject | None:
+    return kobj if kref_get_unless_zero(kobj.kref) else None
+
+
 def _kobject_release(kobj: kobject) -> None:
+    # kobject_cleanup(): an object that announced "add" but never "remove" gets
+    # its "remove" now, then kobject_del() takes it out of its kset.
+    if kobj.state_add_uevent_sent and not kobj.state_remove_uevent_sent:
+        kobject_uevent(kobj, KOBJ_REMOVE)
+    if kobj.kset is not None and kobj.state_in_sysfs:
+        with kobj.kset.list_lock:
+            if kobj in kobj.kset.list:
+                kobj.kset.list.remove(kobj)
     kobj.state_in_sysfs = False
     if kobj.ktype is not None and kobj.ktype.release is not None:
         kobj.ktype.release(kobj)
@@ -135,6 +175,15 @@ def _kobject_release(kobj: kobject) -> None:
 def kobject_put(kobj: kobject | None) -> None:
     if kobj is not None:
         kref_put(kobj.kref, lambda _k: _kobject_release(kobj))
+
+
+def kset_find_obj(k: kset, name: str) -> kobject | None:
+    """The member of ``k`` called ``name``, with a reference taken, or None."""
+    with k.list_lock:
+        for member in k.list:
+            if kobject_name(member) == name:
+                return kobject_get_unless_zero(member)
+    return None
 
 
 def kobject_read_refcount(kobj: kobject) -> int:
@@ -153,6 +202,10 @@ def kobject_get_path(kobj: kobject) -> str:
 
 def kobject_uevent_env(kobj: kobject, action: kobject_action, envp: Sequence[str] | None) -> int:
     ev = uevent(_ACTION_NAMES[action], kobject_get_path(kobj), tuple(envp or ()))
+    if action == KOBJ_ADD:
+        kobj.state_add_uevent_sent = True
+    elif action == KOBJ_REMOVE:
+        kobj.state_remove_uevent_sent = True
     with _uevent_lock:
         uevents.append(ev)
     return 0

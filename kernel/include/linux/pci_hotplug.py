@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from kernel.include.linux.pci import pci_slot_name
+
 if TYPE_CHECKING:
     from kernel.include.linux.pci import pci_slot
 
-__all__ = ["hotplug_slot", "hotplug_slot_ops"]
+__all__ = ["hotplug_slot", "hotplug_slot_name", "hotplug_slot_ops"]
 
 
 @attrs.define(eq=False)
@@ -49,3 +51,9 @@ class hotplug_slot:
     owner_gone: bool = False
     #: The structure that embeds this hotplug slot (container_of() in C).
     container: Any = attrs.field(default=None, repr=False)
+
+
+def hotplug_slot_name(slot: hotplug_slot) -> str:
+    """The name of the registered slot (that of its ``struct pci_slot``)."""
+    assert slot.pci_slot is not None  # only valid between initialize and destroy
+    return pci_slot_name(slot.pci_slot)
