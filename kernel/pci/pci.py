@@ -90,7 +90,7 @@ from kernel.lib.bug import WARN, WARN_ON_ONCE
 from kernel.lib.delay import msleep, udelay, usleep_range
 from kernel.lib.device import device_lock, device_lock_assert, device_trylock, device_unlock
 from kernel.lib.init import static_init
-from kernel.lib.printk import pci_dbg, pci_err, pci_info, pci_warn
+from kernel.lib.printk import dev_err, pci_dbg, pci_err, pci_info, pci_warn
 from kernel.lib.rwsem import down_read, up_read
 from kernel.pci.access import (
     pci_bus_read_config_byte,
@@ -198,6 +198,9 @@ __all__ = [
     "__pci_reset_bus",
     "__pci_reset_function_locked",
     "pci_bridge_secondary_bus_reset",
+    "pci_add_cap_save_buffer",
+    "pci_add_ext_cap_save_buffer",
+    "pci_allocate_cap_save_buffers",
     "pci_bus_find_capability",
     "pci_clear_master",
     "pci_dev_lock",
@@ -214,8 +217,10 @@ __all__ = [
     "pci_find_next_ext_capability",
     "pci_find_saved_cap",
     "pci_find_saved_ext_cap",
+    "pci_free_cap_save_buffers",
     "pci_init_reset_methods",
     "pci_intx",
+    "pci_intx_mask_supported",
     "pci_is_enabled",
     "pci_load_and_free_saved_state",
     "pci_load_saved_state",
@@ -1160,6 +1165,57 @@ def pci_disable_device(dev: pci_dev) -> None:
     dev.is_busmaster = False
 
 
+def pci_add_saved_cap(pci_dev_: pci_dev, new_cap: pci_cap_saved_state) -> None:
+    pci_dev_.saved_cap_space.insert(0, new_cap)  # hlist_add_head()
+
+
+def _pci_add_cap_save_buffer(dev: pci_dev, cap: int, extended: bool, size: int) -> int:
+    """Allocate a ``size``-byte save buffer for capability ``cap`` if the device
+    has it (0 either way; the C's -ENOMEM cannot happen here)."""
+    if extended:
+        pos = pci_find_ext_capability(dev, cap)
+    else:
+        pos = pci_find_capability(dev, cap)
+
+    if not pos:
+        return 0
+
+    save_state = pci_cap_saved_state(pci_cap_saved_data(cap_nr=cap, cap_extended=extended, size=size))
+    pci_add_saved_cap(dev, save_state)
+
+    return 0
+
+
+def pci_add_cap_save_buffer(dev: pci_dev, cap: int, size: int) -> int:
+    return _pci_add_cap_save_buffer(dev, cap, False, size)
+
+
+def pci_add_ext_cap_save_buffer(dev: pci_dev, cap: int, size: int) -> int:
+    return _pci_add_cap_save_buffer(dev, cap, True, size)
+
+
+def pci_allocate_cap_save_buffers(dev: pci_dev) -> None:
+    """Save buffers for the PCIe, PCI-X and LTR registers (and VC), for the
+    capabilities the device has.  Called once when the device is scanned."""
+    error = pci_add_cap_save_buffer(dev, PCI_CAP_ID_EXP, PCI_EXP_SAVE_REGS * 2)  # * sizeof(u16)
+    if error:
+        pci_err(dev, "unable to preallocate PCI Express save buffer\n")
+
+    error = pci_add_cap_save_buffer(dev, PCI_CAP_ID_PCIX, 2)
+    if error:
+        pci_err(dev, "unable to preallocate PCI-X save buffer\n")
+
+    error = pci_add_ext_cap_save_buffer(dev, PCI_EXT_CAP_ID_LTR, 2 * 2)
+    if error:
+        pci_err(dev, "unable to allocate suspend buffer for LTR\n")
+
+    pci_allocate_vc_save_buffers(dev)
+
+
+def pci_free_cap_save_buffers(dev: pci_dev) -> None:
+    dev.saved_cap_space.clear()
+
+
 def __pci_set_master(dev: pci_dev, enable: bool) -> None:
     _, old_cmd = pci_read_config_word(dev, PCI_COMMAND)
     if enable:
@@ -1215,6 +1271,32 @@ def pci_intx(pdev: pci_dev, enable: int) -> None:
         return
 
     pci_write_config_word(pdev, PCI_COMMAND, new)
+
+
+def pci_intx_mask_supported(dev: pci_dev) -> bool:
+    """Whether the device implements INTx masking through the Command register's
+    Interrupt Disable bit: flip it and see whether it sticks.  (Added for vfio-pci's
+    open path, read from torvalds/linux drivers/pci/pci.c, archive id 10579207.)"""
+    mask_supported = False
+
+    if dev.broken_intx_masking:
+        return False
+
+    pci_cfg_access_lock(dev)
+
+    _, orig = pci_read_config_word(dev, PCI_COMMAND)
+    pci_write_config_word(dev, PCI_COMMAND, orig ^ PCI_COMMAND_INTX_DISABLE)
+    _, new = pci_read_config_word(dev, PCI_COMMAND)
+
+    # a hardware bug cannot be caught for sure, but the other bits must not move
+    if (new ^ orig) & ~PCI_COMMAND_INTX_DISABLE:
+        dev_err(dev.dev, "Command register changed from 0x%x to 0x%x: driver or hardware bug?\n", orig, new)
+    elif (new ^ orig) & PCI_COMMAND_INTX_DISABLE:
+        mask_supported = True
+        pci_write_config_word(dev, PCI_COMMAND, orig)
+
+    pci_cfg_access_unlock(dev)
+    return mask_supported
 
 
 # --- Function resets -------------------------------------------------------------------
@@ -2065,6 +2147,13 @@ def pci_restore_vc_state(dev: pci_dev) -> None:
     for cap in _VC_CAPS:
         if pci_find_ext_capability(dev, cap):
             _not_modelled(dev, "pci_restore_vc_state", "a Virtual Channel capability")
+
+
+def pci_allocate_vc_save_buffers(dev: pci_dev) -> None:
+    """vc.c: a save buffer per VC/MFVC/VC9 capability the device has."""
+    for cap in _VC_CAPS:
+        if pci_find_ext_capability(dev, cap):
+            _not_modelled(dev, "pci_allocate_vc_save_buffers", "a Virtual Channel capability")
 
 
 def pci_restore_rebar_state(pdev: pci_dev) -> None:
