@@ -286,6 +286,7 @@ pcibios_max_latency = _Tunables(255)
 def pci_static_init() -> None:
     pci_pm_d3hot_delay.value = 0
     pci_acs_enable.value = 0
+    _warned_unlocked_sbr.clear()
     pcibios_max_latency.value = 255
 
 
@@ -1507,13 +1508,18 @@ def pci_reset_secondary_bus(dev: pci_dev) -> None:
     pci_write_config_word(dev, PCI_BRIDGE_CONTROL, ctrl)
 
 
+#: The ``pci_warn_once()`` below has printed (emptied at boot).
+_warned_unlocked_sbr: list[bool] = []
+
 #: ``__weak``: arch code replaces ``kernel.pci.pci.pcibios_reset_secondary_bus``.
 pcibios_reset_secondary_bus: Callable[[pci_dev], None] = pci_reset_secondary_bus
 
 
 def pci_bridge_secondary_bus_reset(dev: pci_dev) -> int:
     """Secondary bus reset through bridge ``dev``'s Bridge Control register."""
-    if not dev.block_cfg_access and WARN_ON_ONCE(True):  # pci_warn_once(...)
+    if not dev.block_cfg_access and not _warned_unlocked_sbr:
+        # pci_warn_once(); %pS (the caller's symbol) prints this function's name.
+        _warned_unlocked_sbr.append(True)
         pci_warn(dev, "unlocked secondary bus reset via: %s\n", "pci_bridge_secondary_bus_reset")
     pcibios_reset_secondary_bus(dev)
 
