@@ -61,6 +61,7 @@ __all__ = [
     "hotplug_slot_attr_power",
     "hotplug_slot_attr_presence",
     "hotplug_slot_attr_test",
+    "hotplug_slot_files",
     "pci_hp_add",
     "pci_hp_del",
     "pci_hp_deregister",
