@@ -22,6 +22,10 @@ __all__ = ["KERNEL_MODULES", "start_kernel"]
 KERNEL_MODULES: Final[tuple[str, ...]] = (
     "kernel.pci.search",
     "kernel.pci.access",
+    "kernel.pci.probe",
+    "kernel.pci.bus",
+    "kernel.pci.remove",
+    "kernel.pci.pci_driver",
     "kernel.pci.slot",
     "kernel.pci.hotplug.pci_hotplug_core",
     "kernel.pci.hotplug.rpaphp_slot",

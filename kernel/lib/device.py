@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from kernel.lib.cleanup import GuardType
+from kernel.lib.kobject import kobject
 from kernel.lib.kref import kref as struct_kref
 from kernel.lib.kref import kref_get, kref_put
 from kernel.lib.mutex import (
@@ -29,6 +30,7 @@ __all__ = [
     "dev_get_drvdata",
     "dev_name",
     "dev_set_drvdata",
+    "dev_set_name",
     "device",
     "device_driver",
     "device_lock",
@@ -48,11 +50,17 @@ class bus_type:
 @attrs.define(eq=False)
 class device_driver:
     name: str
+    bus: bus_type | None = None
+    #: The bus-specific driver this one is embedded in (``struct pci_driver`` for
+    #: ``pdrv->driver``): what ``container_of()`` computes in C.
+    container: Any = attrs.field(default=None, repr=False)
 
 
 @attrs.define(eq=False)
 class device:
-    """``struct device``.  Left out: kobject/sysfs, power management, DMA ops."""
+    """``struct device``.  Left out: sysfs, power management, DMA ops.  ``kobj`` is the
+    embedded kobject as far as uevents need it (its name is the device's name, set by
+    :func:`dev_set_name`)."""
 
     init_name: str = ""
     bus: bus_type | None = None
@@ -65,6 +73,12 @@ class device:
     #: The structure this device is embedded in (``struct pci_dev`` for ``pdev->dev``):
     #: what ``container_of()`` computes from the address in C, kept as a back-pointer.
     container: Any = attrs.field(default=None, repr=False)
+    kobj: kobject = attrs.field(factory=kobject, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.kobj.container = self
+        if self.init_name and not self.kobj.name:
+            self.kobj.name = self.init_name
 
     def dev_name(self) -> str:
         return self.init_name
@@ -80,6 +94,14 @@ class device:
 
 def dev_name(dev: device) -> str:
     return dev.init_name
+
+
+def dev_set_name(dev: device, fmt: str, *args: object) -> int:
+    """Name the device (and its kobject) from a printf-style format."""
+    name = fmt % args if args else fmt
+    dev.init_name = name
+    dev.kobj.name = name
+    return 0
 
 
 def dev_get_drvdata(dev: device) -> Any:

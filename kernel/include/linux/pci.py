@@ -44,6 +44,15 @@ if TYPE_CHECKING:
     from kernel.include.linux.pci_hotplug import hotplug_slot
 
 __all__ = [
+    "pci_dev_test_and_set_removed",
+    "pci_dev_test_and_clear_added",
+    "pci_dev_is_added",
+    "pci_dev_binding_disallowed",
+    "pci_dev_assign_added",
+    "pci_dev_allow_binding",
+    "PCI_DEV_REMOVED",
+    "PCI_DEV_ALLOW_BINDING",
+    "PCI_DEV_ADDED",
     "PCIBIOS_BAD_REGISTER_NUMBER",
     "PCIBIOS_BAD_VENDOR_ID",
     "PCIBIOS_BUFFER_TOO_SMALL",
@@ -91,6 +100,7 @@ __all__ = [
     "pci_driver",
     "pci_ers_result_t",
     "pci_error_handlers",
+    "pci_host_bridge",
     "pci_is_bridge",
     "pci_is_pcie",
     "pci_is_root_bus",
@@ -106,6 +116,7 @@ __all__ = [
     "pcie_caps_reg",
     "pcie_downstream_port",
     "to_pci_dev",
+    "to_pci_host_bridge",
 ]
 
 #: Number of reset methods in pci_reset_fn_methods[] (drivers/pci/pci.c).
@@ -310,6 +321,34 @@ class pci_bus:
 
 
 @attrs.define(eq=False)
+class pci_host_bridge:
+    """``struct pci_host_bridge``.  ``windows`` (the bridge's resources) is kept as a
+    list but no resource is modelled.  Left out: DMA ranges, the native_* feature
+    flags, MSI domains, ``map_irq``/``swizzle_irq``, ``child_ops``."""
+
+    dev: struct_device = attrs.field(factory=struct_device)
+    bus: pci_bus | None = None
+    ops: pci_ops | None = None
+    sysdata: Any = None
+    busnr: int = 0
+    domain_nr: int = -1  # PCI_DOMAIN_NR_NOT_SET
+    windows: list[Any] = attrs.field(factory=list)
+    release_fn: Callable[[pci_host_bridge], None] | None = None
+    preserve_config: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        self.dev.container = self
+
+
+def to_pci_host_bridge(dev: struct_device) -> pci_host_bridge:
+    """``container_of(dev, struct pci_host_bridge, dev)``."""
+    bridge = dev.container
+    if not isinstance(bridge, pci_host_bridge):
+        raise TypeError(f"to_pci_host_bridge() of a device that is not a host bridge: {dev.init_name}")
+    return bridge
+
+
+@attrs.define(eq=False)
 class pci_dev:
     """``struct pci_dev``.  Bit-fields are ``bool`` (``unsigned int x:1``); the
     ``bus_list`` node is membership in ``bus.devices``; ``saved_cap_space`` (an hlist
@@ -367,6 +406,7 @@ class pci_dev:
     acs_cap: int = 0
     physfn: pci_dev | None = None
     priv_flags: int = 0
+    driver_override: str | None = None
     reset_methods: list[int] = attrs.field(factory=lambda: [0] * PCI_NUM_RESET_METHODS)
 
     def __attrs_post_init__(self) -> None:
@@ -394,6 +434,41 @@ def pci_channel_offline(pdev: pci_dev) -> bool:
 def pci_dev_is_disconnected(dev: pci_dev) -> bool:
     """drivers/pci/pci.h: the device is gone for good (``perm_failure``)."""
     return dev.error_state == pci_channel_io_perm_failure
+
+
+# drivers/pci/pci.h: bits of pci_dev->priv_flags and their helpers.  The bit numbers
+# are kernel-internal (no ABI); only their distinctness matters here.
+PCI_DEV_ADDED: Final = 0
+PCI_DEV_REMOVED: Final = 3
+PCI_DEV_ALLOW_BINDING: Final = 7
+
+
+def pci_dev_assign_added(dev: pci_dev) -> None:
+    dev.priv_flags |= 1 << PCI_DEV_ADDED
+
+
+def pci_dev_test_and_clear_added(dev: pci_dev) -> bool:
+    old = bool(dev.priv_flags & (1 << PCI_DEV_ADDED))
+    dev.priv_flags &= ~(1 << PCI_DEV_ADDED)
+    return old
+
+
+def pci_dev_is_added(dev: pci_dev) -> bool:
+    return bool(dev.priv_flags & (1 << PCI_DEV_ADDED))
+
+
+def pci_dev_test_and_set_removed(dev: pci_dev) -> bool:
+    old = bool(dev.priv_flags & (1 << PCI_DEV_REMOVED))
+    dev.priv_flags |= 1 << PCI_DEV_REMOVED
+    return old
+
+
+def pci_dev_allow_binding(dev: pci_dev) -> None:
+    dev.priv_flags |= 1 << PCI_DEV_ALLOW_BINDING
+
+
+def pci_dev_binding_disallowed(dev: pci_dev) -> bool:
+    return not dev.priv_flags & (1 << PCI_DEV_ALLOW_BINDING)
 
 
 def pci_is_root_bus(pbus: pci_bus) -> bool:
