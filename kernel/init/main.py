@@ -33,6 +33,8 @@ KERNEL_MODULES: Final[tuple[str, ...]] = (
     "kernel.lib.fs",
     "kernel.iommu.iommufd.main",
     "kernel.vfio.vfio_main",
+    "kernel.vfio.pci.vfio_pci_core",
+    "kernel.vfio.pci.vfio_pci",
 )
 
 

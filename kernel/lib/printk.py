@@ -59,6 +59,7 @@ __all__ = [
     "pci_dbg",
     "pci_err",
     "pci_info",
+    "pci_notice_ratelimited",
     "pci_warn",
     "pr_debug",
     "pr_err",
@@ -257,6 +258,12 @@ def pci_warn(pdev: _PciDev, fmt: str, *args: object) -> None:
 
 def pci_info(pdev: _PciDev, fmt: str, *args: object) -> None:
     _dev(KERN_INFO, pdev.dev, fmt, args)
+
+
+def pci_notice_ratelimited(pdev: _PciDev, fmt: str, *args: object) -> None:
+    f = sys._getframe(1)
+    if __ratelimit((f.f_code.co_filename, f.f_lineno)):
+        _dev(KERN_NOTICE, pdev.dev, fmt, args)
 
 
 def pci_dbg(pdev: _PciDev, fmt: str, *args: object) -> None:

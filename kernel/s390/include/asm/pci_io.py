@@ -4,7 +4,13 @@ iomap table and the MMIO accessors (BAR space is not modelled)."""
 
 from __future__ import annotations
 
-__all__ = ["ZPCI_CREATE_REQ"]
+from typing import Final
+
+__all__ = ["ZPCI_CREATE_REQ", "ZPCI_MAX_READ_SIZE", "ZPCI_MAX_WRITE_SIZE"]
+
+# I/O size constraints
+ZPCI_MAX_READ_SIZE: Final = 8
+ZPCI_MAX_WRITE_SIZE: Final = 128
 
 
 def ZPCI_CREATE_REQ(handle: int, space: int, len: int) -> int:

@@ -1,0 +1,1 @@
+"""vfio/pci/ (drivers/vfio/pci)"""

@@ -1,0 +1,1 @@
+"""virt/ (virt/kvm: the generic KVM code)"""
