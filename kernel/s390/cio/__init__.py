@@ -1,0 +1,1 @@
+"""arch/s390 and drivers/s390 (see the modules)."""

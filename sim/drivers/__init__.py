@@ -1,0 +1,1 @@
+"""Drivers for tests and scenarios (not ports of kernel drivers)."""

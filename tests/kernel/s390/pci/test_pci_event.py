@@ -1,0 +1,338 @@
+"""kernel/s390/pci/pci_event.py: error events of the base (pre-series) kernel, end to
+end on the firmware model -- each PEC class, host recovery with a driver that has
+error handlers, the failure paths, the KVM pass-through behaviour the series
+changes, stale handles, unknown functions and the lock order."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+
+from kernel.include.linux.pci import (
+    PCI_ERS_RESULT_CAN_RECOVER,
+    PCI_ERS_RESULT_DISCONNECT,
+    PCI_ERS_RESULT_NEED_RESET,
+    PCI_ERS_RESULT_RECOVERED,
+    pci_channel_io_frozen,
+    pci_channel_io_normal,
+    pci_channel_io_perm_failure,
+    pci_dev,
+)
+from kernel.lib import lockdep
+from kernel.lib.kobject import uevents
+from kernel.lib.printk import KERN_DEBUG, KERN_INFO, dmesg
+from kernel.pci.pci_driver import pci_dev_put, pci_register_driver
+from kernel.pci.search import pci_get_slot
+from kernel.s390.include.asm.kvm_host import kvm
+from kernel.s390.include.asm.pci import zpci_dev
+from kernel.s390.include.asm.pci_debug import pci_debug_msg_id
+from kernel.s390.kernel.debug import debug_entries
+from kernel.s390.pci.pci import get_zdev_by_fid
+from kernel.s390.pci.pci_bus import zpci_zdev_put
+from kernel.s390.pci.pci_kvm_hook import zpci_kvm_hook
+from sim.drivers.recording import RecordingDriver
+from sim.pci.function import PciFunction
+from sim.zpci.firmware import ZpciFirmware
+
+VENDOR, DEVICE = 0x1AF4, 0x1041
+NAME = "0000:00:00.0"
+
+Machine = Callable[..., ZpciFirmware]
+
+
+def zdev_of(fid: int) -> zpci_dev:
+    zdev = get_zdev_by_fid(fid)
+    assert zdev is not None
+    zpci_zdev_put(zdev)
+    return zdev
+
+
+def pdev_of(fid: int) -> pci_dev:
+    zdev = zdev_of(fid)
+    assert zdev.zbus is not None and zdev.zbus.bus is not None
+    pdev = pci_get_slot(zdev.zbus.bus, zdev.devfn)
+    assert pdev is not None
+    pci_dev_put(pdev)
+    return pdev
+
+
+def bind(**kw: object) -> RecordingDriver:
+    drv = RecordingDriver("rec", VENDOR, DEVICE, **kw)  # type: ignore[arg-type]
+    assert pci_register_driver(drv.driver) == 0
+    return drv
+
+
+def log(level: int = KERN_INFO) -> list[str]:
+    return [line.text for line in dmesg(level) if line.module.startswith("s390")]
+
+
+def uevent_envs() -> list[tuple[str, ...]]:
+    return [u.env for u in uevents if u.action == "change"]
+
+
+def inject(fw: ZpciFirmware, fid: int = 0x10, pec: int = 0x3A, **kw: int) -> list[str]:
+    before = len(log(KERN_DEBUG))
+    fw.inject_error(fid, pec, **kw)
+    assert fw.wait_events_handled()
+    return log(KERN_DEBUG)[before:]
+
+
+BEGIN = ("ERROR_EVENT=BEGIN_RECOVERY", "DEVICE_ONLINE=0")
+SUCCESS = ("ERROR_EVENT=SUCCESSFUL_RECOVERY", "DEVICE_ONLINE=1")
+FAILED = ("ERROR_EVENT=FAILED_RECOVERY", "DEVICE_ONLINE=0")
+
+
+def test_boot_scans_the_configured_function_into_a_pci_dev(zmachine: Machine) -> None:
+    fw = zmachine()
+    pdev = pdev_of(0x10)
+    assert (pdev.vendor, pdev.device) == (VENDOR, DEVICE)
+    zdev = zdev_of(0x10)
+    assert zdev.fh == fw.fh(0x10) and zdev.fh & 0x80000000
+    assert zdev.hotplug_slot.pci_slot is not None
+
+
+@pytest.mark.parametrize("pec", [0x2A, 0x2B, 0x2C])
+def test_fmb_events_are_logged_and_ignored(zmachine: Machine, pec: int) -> None:
+    fw = zmachine()
+    drv = bind()
+    lines = inject(fw, pec=pec)
+    assert lines == [f"zpci: {NAME}: Event 0x{pec:x} reports an error for PCI function 0x10"]
+    assert drv.calls == []
+    assert pdev_of(0x10).error_state == pci_channel_io_normal
+    assert uevent_envs() == []
+    assert fw.reports == []
+
+
+@pytest.mark.parametrize("pec", [0x40, 0x3B])
+def test_service_action_events_report_permanent_failure_to_the_driver(zmachine: Machine, pec: int) -> None:
+    fw = zmachine()
+    drv = bind()
+    lines = inject(fw, pec=pec)
+    assert lines == [f"zpci: {NAME}: Event 0x{pec:x} reports an error for PCI function 0x10"]
+    assert drv.calls == [
+        ("error_detected", NAME, pci_channel_io_perm_failure, pci_channel_io_perm_failure, False)
+    ]
+    assert pdev_of(0x10).error_state == pci_channel_io_perm_failure
+    assert uevent_envs() == []  # zpci_event_io_failure() sends none
+    assert fw.reports == []  # and reports nothing to the platform
+
+
+def test_other_pec_recovers_with_can_recover_driver(zmachine: Machine) -> None:
+    fw = zmachine()
+    drv = bind(error_detected=PCI_ERS_RESULT_CAN_RECOVER)
+    lines = inject(fw, pec=0x3A)
+    assert lines == [
+        f"zpci: {NAME}: Event 0x3a reports an error for PCI function 0x10",
+        f"zpci: {NAME}: Unblocking device access for examination",
+        f"zpci: {NAME}: Unblocking DMA",
+        f"zpci: {NAME}: The device is ready to resume operations",
+        "zpci: Reported PCI device status",
+    ]
+    # error_detected sees the frozen function with config space blocked; resume sees it
+    # back to normal
+    assert drv.calls == [
+        ("error_detected", NAME, pci_channel_io_frozen, pci_channel_io_frozen, False),
+        ("resume", NAME, None, pci_channel_io_normal, True),
+    ]
+    assert uevent_envs() == [BEGIN, SUCCESS]
+    assert pdev_of(0x10).error_state == pci_channel_io_normal
+    f = fw.function(0x10)
+    assert not f.error and not f.blocked and f.function.accessible
+    assert [r.text.splitlines()[:4] for r in fw.reports] == [
+        ["report: recovery", "status: success", "state: normal", "driver: rec"]
+    ]
+
+
+def test_mmio_enabled_runs_with_load_store_unblocked(zmachine: Machine) -> None:
+    fw = zmachine()
+    drv = bind(mmio_enabled=PCI_ERS_RESULT_RECOVERED)
+    inject(fw)
+    assert drv.names() == ["error_detected", "mmio_enabled", "resume"]
+    assert drv.calls[1] == ("mmio_enabled", NAME, None, pci_channel_io_frozen, True)
+    assert uevent_envs() == [BEGIN, SUCCESS]
+
+
+def test_need_reset_hot_resets_then_calls_slot_reset_and_resume(zmachine: Machine) -> None:
+    fw = zmachine()
+    drv = bind(error_detected=PCI_ERS_RESULT_NEED_RESET, slot_reset=PCI_ERS_RESULT_RECOVERED)
+    old_fh = fw.fh(0x10)
+    lines = inject(fw)
+    assert lines == [
+        f"zpci: {NAME}: Event 0x3a reports an error for PCI function 0x10",
+        f"zpci: {NAME}: Driver needs reset to recover",
+        f"zpci: {NAME}: Initiating reset",
+        f"zpci: {NAME}: The device is ready to resume operations",
+        "zpci: Reported PCI device status",
+    ]
+    assert drv.names() == ["error_detected", "slot_reset", "resume"]
+    assert drv.calls[1] == ("slot_reset", NAME, None, pci_channel_io_normal, True)
+    assert uevent_envs() == [BEGIN, SUCCESS]
+    # the hot reset disabled and re-enabled the function: new handle, function reset
+    zdev = zdev_of(0x10)
+    assert zdev.fh == fw.fh(0x10) != old_fh and zdev.fh & 0x80000000
+    assert fw.function(0x10).function.resets == ["hot"]  # type: ignore[attr-defined]
+    set_fn = [(n, a[1]) for n, a in fw.trace if n == "set_pci_fn"]
+    assert set_fn[-2:] == [("set_pci_fn", 1), ("set_pci_fn", 0)]  # disable, enable
+
+
+def test_mmio_enabled_need_reset_takes_the_reset_path(zmachine: Machine) -> None:
+    fw = zmachine()
+    drv = bind(mmio_enabled=PCI_ERS_RESULT_NEED_RESET)
+    inject(fw)
+    assert drv.names() == ["error_detected", "mmio_enabled", "slot_reset", "resume"]
+
+
+def test_no_driver_fails_and_reports_permanent_failure(zmachine: Machine) -> None:
+    fw = zmachine()
+    lines = inject(fw)
+    assert lines == [
+        f"zpci: {NAME}: Event 0x3a reports an error for PCI function 0x10",
+        f"zpci: {NAME}: Cannot be recovered because no driver is bound to the device",
+        "zpci: Reported PCI device status",
+    ]
+    assert pdev_of(0x10).error_state == pci_channel_io_perm_failure
+    assert uevent_envs() == []
+    assert fw.reports[0].text.splitlines()[:4] == [
+        "report: recovery", "status: failed (no driver)", "state: frozen", "driver: n/a",
+    ]
+
+
+def test_driver_without_error_handlers_fails(zmachine: Machine) -> None:
+    fw = zmachine()
+    drv = bind(err_handler=False)
+    lines = inject(fw)
+    assert lines[1] == f"zpci: {NAME}: The rec driver bound to the device does not support error recovery"
+    assert drv.calls == []
+    assert fw.reports[0].text.splitlines()[1] == "status: failed (no driver support)"
+    assert pdev_of(0x10).error_state == pci_channel_io_perm_failure
+
+
+def test_disconnect_on_detection_aborts(zmachine: Machine) -> None:
+    fw = zmachine()
+    drv = bind(error_detected=PCI_ERS_RESULT_DISCONNECT)
+    lines = inject(fw)
+    assert lines == [
+        f"zpci: {NAME}: Event 0x3a reports an error for PCI function 0x10",
+        f"zpci: {NAME}: Automatic recovery failed after initial reporting",
+        "zpci: Reported PCI device status",
+    ]
+    # the io-failure report follows the failed recovery
+    assert [(c[0], c[2]) for c in drv.calls] == [
+        ("error_detected", pci_channel_io_frozen),
+        ("error_detected", pci_channel_io_perm_failure),
+    ]
+    assert uevent_envs() == [FAILED]
+    assert fw.reports[0].text.splitlines()[1] == "status: failed (abort on detection)"
+
+
+def test_driver_that_cannot_recover_after_slot_reset(zmachine: Machine) -> None:
+    fw = zmachine()
+    drv = bind(error_detected=PCI_ERS_RESULT_NEED_RESET, slot_reset=PCI_ERS_RESULT_DISCONNECT)
+    lines = inject(fw, pec=0x3A)
+    assert lines[-3:] == [
+        f"zpci: {NAME}: Automatic recovery failed after slot reset",
+        f"zpci: {NAME}: Automatic recovery failed; operator intervention is required",
+        "zpci: Reported PCI device status",
+    ]
+    assert drv.names() == ["error_detected", "slot_reset", "error_detected"]
+    assert uevent_envs() == [BEGIN, FAILED]
+    assert fw.reports[0].text.splitlines()[1] == "status: failed (driver can't recover)"
+    assert pdev_of(0x10).error_state == pci_channel_io_perm_failure
+
+
+def test_kvm_pass_through_function_is_not_recovered_and_driver_not_told(zmachine: Machine) -> None:
+    """The base behaviour the series changes: with a KVM guest attached (kzdev set),
+    recovery gives up at once and io_failure skips error_detected."""
+    fw = zmachine()
+    drv = bind()
+    zdev = zdev_of(0x10)
+    guest = kvm()
+    assert zpci_kvm_hook.kvm_register is not None
+    assert zpci_kvm_hook.kvm_register(zdev, guest) == 0
+    assert zdev.kzdev is not None and zdev.kzdev.kvm is guest
+
+    lines = inject(fw)
+    assert lines == [
+        f"zpci: {NAME}: Event 0x3a reports an error for PCI function 0x10",
+        f"zpci: {NAME}: Cannot be recovered in the host because it is a pass-through device",
+        "zpci: Reported PCI device status",
+    ]
+    assert drv.calls == []
+    assert pdev_of(0x10).error_state == pci_channel_io_perm_failure
+    assert uevent_envs() == []
+    assert fw.reports[0].text.splitlines()[1] == "status: failed (pass-through)"
+    assert fw.function(0x10).error  # the host left the function in the error state
+
+    assert zpci_kvm_hook.kvm_unregister is not None
+    zpci_kvm_hook.kvm_unregister(zdev)
+    assert zdev.kzdev is None and guest.destroyed is False
+
+
+def test_event_with_a_stale_handle_is_ignored(zmachine: Machine) -> None:
+    fw = zmachine()
+    drv = bind()
+    stale = fw.fh(0x10) ^ 0x00FF0000
+    lines = inject(fw, fh=stale)
+    assert lines == []
+    assert drv.calls == []
+    msgs = [e.text for e in debug_entries(pci_debug_msg_id())]
+    assert f"err fid:10, fh:{fw.fh(0x10):x} (stale {stale:x})" in msgs
+
+
+def test_event_for_an_unknown_fid_only_logs(zmachine: Machine) -> None:
+    fw = zmachine()
+    drv = bind()
+    lines = inject(fw, fid=0x99)
+    assert lines == ["zpci: n/a: Event 0x3a reports an error for PCI function 0x99"]
+    assert drv.calls == [] and fw.reports == [] and uevent_envs() == []
+
+
+def test_error_event_is_written_to_the_debug_feature(zmachine: Machine) -> None:
+    fw = zmachine()
+    bind()
+    inject(fw, pec=0x3A)
+    msgs = [e.text for e in debug_entries(pci_debug_msg_id())]
+    fh = fw.fh(0x10)  # the handle in the event: recovery did not change it
+    assert f"err fid:10, fh:{fh:x}, pec:3a" in msgs
+
+
+def test_lock_order_state_lock_device_lock_kzdev_lock(zmachine: Machine) -> None:
+    fw = zmachine()
+    bind(error_detected=PCI_ERS_RESULT_DISCONNECT)
+    inject(fw)
+    edges = {(e.held, e.taken) for e in lockdep.lockdep_edges()}
+    assert ("zdev->state_lock", "&dev->mutex") in edges
+    assert ("&dev->mutex", "zdev->kzdev_lock") in edges
+    assert ("zdev->state_lock", "zdev->kzdev_lock") in edges
+    assert lockdep.reports == []
+
+
+def test_events_are_handled_on_the_kmcheck_thread(zmachine: Machine) -> None:
+    fw = zmachine()
+    seen: list[str] = []
+
+    class Drv(RecordingDriver):
+        def error_detected(self, pdev, state):  # type: ignore[no-untyped-def]
+            seen.append(threading.current_thread().name)
+            return super().error_detected(pdev, state)
+
+    d = Drv("rec", VENDOR, DEVICE)
+    pci_register_driver(d.driver)
+    inject(fw)
+    assert seen == ["kmcheck"]
+
+
+def test_multifunction_devices_share_a_domain_and_recover_per_function(zmachine: Machine) -> None:
+    def build(fw: ZpciFirmware) -> None:
+        fw.add_function(0x20, PciFunction(VENDOR, DEVICE, multifunction=True), pchid=0x100, devfn=0)
+        fw.add_function(0x21, PciFunction(VENDOR, DEVICE, multifunction=True), pchid=0x100, devfn=1)
+
+    fw = zmachine(build)
+    drv = bind()
+    p0, p1 = pdev_of(0x20), pdev_of(0x21)
+    assert p0.bus is p1.bus and (p0.devfn, p1.devfn) == (0, 1)
+    inject(fw, fid=0x21)
+    assert [c[1] for c in drv.calls] == ["0000:00:00.1", "0000:00:00.1"]
+    assert p0.error_state == pci_channel_io_normal
