@@ -306,6 +306,8 @@ def test_lock_order_state_lock_device_lock_kzdev_lock(zmachine: Machine) -> None
     assert ("zdev->state_lock", "&dev->mutex") in edges
     assert ("&dev->mutex", "zdev->kzdev_lock") in edges
     assert ("zdev->state_lock", "zdev->kzdev_lock") in edges
+    assert ("zdev->state_lock", "pci_lock") in edges  # pci_dev_lock() in zpci_event_io_failure()
+    assert ("zdev->kzdev_lock", "&dev->mutex") not in edges
     assert lockdep.reports == []
 
 
