@@ -32,6 +32,7 @@ __all__ = [
     "dev_set_drvdata",
     "dev_set_name",
     "device",
+    "device_class",
     "device_driver",
     "device_lock",
     "device_lock_assert",
@@ -44,6 +45,13 @@ __all__ = [
 
 @attrs.define(eq=False)
 class bus_type:
+    name: str
+
+
+@attrs.define(eq=False)
+class device_class:
+    """``struct class`` (a device class such as ``pci_bus``), as far as its name goes."""
+
     name: str
 
 
@@ -64,6 +72,8 @@ class device:
 
     init_name: str = ""
     bus: bus_type | None = None
+    #: ``dev->class`` (``class`` is a Python keyword).
+    class_: device_class | None = None
     driver: device_driver | None = None
     parent: device | None = None
     driver_data: Any = None
@@ -84,11 +94,14 @@ class device:
         return self.init_name
 
     def dev_driver_string(self) -> str:
-        """drivers/base/core.c: the bound driver's name, else the bus's, else ""."""
+        """drivers/base/core.c: the bound driver's name, else ``dev_bus_name()``: the
+        bus's name, else the class's, else ""."""
         if self.driver is not None:
             return self.driver.name
         if self.bus is not None:
             return self.bus.name
+        if self.class_ is not None:
+            return self.class_.name
         return ""
 
 

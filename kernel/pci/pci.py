@@ -143,6 +143,7 @@ from kernel.pci.pci_h import (
 from kernel.pci.quirks import pci_dev_specific_reset
 from kernel.pci.search import pci_bus_sem
 from uapi.linux.pci_regs import (
+    PCI_ACS_CTRL,
     PCI_AF_CAP,
     PCI_AF_CAP_FLR,
     PCI_AF_CAP_TP,
@@ -156,10 +157,13 @@ from uapi.linux.pci_regs import (
     PCI_CAP_ID_PCIX,
     PCI_CAP_LIST_NEXT,
     PCI_CAPABILITY_LIST,
+    PCI_CB_CAPABILITY_LIST,
     PCI_CFG_SPACE_SIZE,
     PCI_COMMAND,
     PCI_COMMAND_INTX_DISABLE,
     PCI_COMMAND_MASTER,
+    PCI_DVSEC_HEADER1,
+    PCI_DVSEC_HEADER2,
     PCI_EXP_DEVCAP_FLR,
     PCI_EXP_DEVCTL,
     PCI_EXP_DEVCTL2,
@@ -190,6 +194,7 @@ from uapi.linux.pci_regs import (
     PCI_STATUS,
     PCI_STATUS_CAP_LIST,
     PCI_VENDOR_ID,
+    PCI_X_CMD,
 )
 
 __all__ = [
@@ -248,13 +253,7 @@ __all__ = [
     "pcie_reset_flr",
 ]
 
-# Registers and ids this file needs that uapi/linux/pci_regs.py (and
-# include/linux/pci_ids.h) do not carry in this tree; values as in those headers.
-PCI_CB_CAPABILITY_LIST: Final = 0x14
-PCI_X_CMD: Final = 2
-PCI_ACS_CTRL: Final = 6
-PCI_DVSEC_HEADER1: Final = 0x4
-PCI_DVSEC_HEADER2: Final = 0x8
+# include/linux/pci_ids.h and the CXL headers: the ids the CXL bus reset method looks for.
 PCI_VENDOR_ID_CXL: Final = 0x1E98
 PCI_DVSEC_CXL_PORT: Final = 3
 PCI_DVSEC_CXL_PORT_CTL: Final = 0x0C

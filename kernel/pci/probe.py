@@ -32,8 +32,6 @@ Left out, with the reason:
   link and payload tuning the model does not have; ARI, SR-IOV, ATS, PRI, PASID,
   ACS, PTM, AER, DPC, DOE, TPH, resizable BAR, VPD, EA initialisation; OF/ACPI
   nodes, MSI domains, NUMA nodes, DMA masks, fixups, sysfs/proc files, pwrctrl.
-* The bus device has no class (``pcibus_class``), so its log lines lack the
-  ``pci_bus`` prefix the C prints.
 
 CONFIG_PCI_DOMAINS_GENERIC is not set on s390, where ``pci_domain_nr(bus)`` reads the
 domain from the bus's ``sysdata`` (the ``zpci_bus``); the generic host bridge of sim/
@@ -66,7 +64,7 @@ from kernel.include.linux.pci import (
     to_pci_host_bridge,
 )
 from kernel.lib.bug import WARN_ON
-from kernel.lib.device import dev_set_name, device, get_device, put_device
+from kernel.lib.device import dev_set_name, device, device_class, get_device, put_device
 from kernel.lib.init import static_init
 from kernel.lib.kref import kref_init
 from kernel.lib.mutex import DEFINE_MUTEX, mutex_init, mutex_lock, mutex_unlock
@@ -180,6 +178,10 @@ def _pci_find_capability(dev: pci_dev, cap: int) -> int:
     return pci_find_capability(dev, cap)
 
 
+#: drivers/pci/probe.c: ``static struct class pcibus_class = { .name = "pci_bus" }``.
+pcibus_class: Final = device_class("pci_bus")
+
+
 def _pci_domain_nr(bus: pci_bus) -> int:
     from kernel.pci.slot import pci_domain_nr
 
@@ -268,6 +270,7 @@ def pci_register_host_bridge(bridge: pci_host_bridge) -> int:
     bus.bridge = get_device(bridge.dev)
 
     bus.dev.parent = bus.bridge
+    bus.dev.class_ = pcibus_class
 
     dev_set_name(bus.dev, "%04x:%02x", _pci_domain_nr(bus), bus.number)
     name = bus.dev.init_name

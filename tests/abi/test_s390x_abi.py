@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+import uapi.linux.pci_regs as pci_regs
 import uapi.linux.vfio as vfio
 import uapi.linux.vfio_zdev as vfio_zdev
 
@@ -42,14 +43,22 @@ _reason = toolchain_missing_reason()
 pytestmark = pytest.mark.skipif(_reason is not None, reason=_reason or "")
 
 C_DIR = Path(__file__).with_name("c")
-HEADERS = (
-    '#include <stddef.h>\n#include <linux/vfio.h>\n#include <linux/vfio_zdev.h>\n#include "vfio_7_1.h"\n'
+HEADERS = "\n".join(
+    (
+        "#include <stddef.h>",
+        "#include <linux/pci_regs.h>",
+        "#include <linux/vfio.h>",
+        "#include <linux/vfio_zdev.h>",
+        '#include "pci_regs_7_1.h"',
+        '#include "vfio_7_1.h"',
+        "",
+    )
 )
 
 #: Structures whose 7.1 form differs from the 6.1 header: C name of the transcription.
 TRANSCRIBED_CHANGED = {"vfio_device_info": "t71_vfio_device_info"}
 
-UAPI_MODULES: tuple[ModuleType, ...] = (vfio, vfio_zdev)
+UAPI_MODULES: tuple[ModuleType, ...] = (pci_regs, vfio, vfio_zdev)
 
 
 def structures(mod: ModuleType) -> list[type[ctypes.Structure]]:

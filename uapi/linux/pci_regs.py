@@ -346,3 +346,10 @@ PCI_EXT_CAP_ID_PL_64GT: Final = 0x31
 PCI_EXT_CAP_ID_MAX: Final = PCI_EXT_CAP_ID_PL_64GT
 
 PCI_EXT_CAP_DSN_SIZEOF: Final = 12
+
+# CardBus, PCI-X, ACS and DVSEC registers the reset and save/restore paths use.
+PCI_CB_CAPABILITY_LIST: Final = 0x14
+PCI_X_CMD: Final = 2  # Modes & Features
+PCI_ACS_CTRL: Final = 0x06  # ACS Control Register
+PCI_DVSEC_HEADER1: Final = 0x4  # Designated Vendor-Specific Header1
+PCI_DVSEC_HEADER2: Final = 0x8  # Designated Vendor-Specific Header2
