@@ -120,6 +120,11 @@ class _PciDev(Protocol):
     def dev(self) -> Any: ...
 
 
+# A library does not print on its own: without a handler configured by the user, the
+# kernel's log goes to the ring only (Python's last-resort handler would otherwise
+# write warnings to stderr).
+logging.getLogger("kernel").addHandler(logging.NullHandler())
+
 _ring_lock = threading.Lock()
 _ring: list[LogLine] = []
 _seq = 0
