@@ -1,4 +1,4 @@
-"""The system-call entry of the model: ``open``, ``ioctl`` and ``close`` as a
+"""The system-call entry of the model: ``open``, ``ioctl``, ``pread``, ``pwrite`` and ``close`` as a
 userspace program calls them.
 
 Drop-in for the real calls: code written against this module runs unchanged on a
@@ -21,6 +21,11 @@ real host when ``open``/``close`` are ``os.open``/``os.close`` and ``ioctl`` is
   ``copy_from_user``/``copy_to_user``.  A negative result raises
   ``OSError(errno, os.strerror(errno))``.  A descriptor that is not one of the
   model's files is a real one: the call goes to ``fcntl.ioctl``.
+* ``pread(fd, n, offset) -> bytes`` and ``pwrite(fd, data, offset) -> int``: as
+  ``os.pread``/``os.pwrite``: the file's ``read``/``write`` with ``*ppos = offset``
+  and a mapped buffer; a negative result raises ``OSError``; a file without
+  ``read``/``write`` gives ``EINVAL`` (``vfs_read()``), a negative offset
+  ``EINVAL``, a negative ``n`` ``ValueError``.  Real descriptors go to ``os``.
 * ``close(fd)``: releases the kernel file (its last reference calls the driver's
   ``release``) and the reserved descriptor.
 
@@ -31,6 +36,7 @@ returns the resulting bytes.
 from __future__ import annotations
 
 import ctypes
+import errno
 import fcntl
 import os
 from typing import Any
@@ -39,7 +45,7 @@ from kernel.lib import fs
 from kernel.lib.errno import IS_ERR
 from kernel.lib.uaccess import map_user, unmap_user
 
-__all__ = ["close", "ioctl", "open"]
+__all__ = ["close", "ioctl", "open", "pread", "pwrite"]
 
 Buffer = bytearray | ctypes.Structure | ctypes.Array[Any] | memoryview
 
@@ -97,6 +103,52 @@ def ioctl(fd: int, request: int, arg: int | bytes | Buffer = 0, mutate_flag: boo
         fs.fput(filp)
 
 
+def pread(fd: int, n: int, offset: int) -> bytes:
+    """pread(2) with ``os.pread``'s signature and results."""
+    filp = fs.fget(fd)
+    if filp is None:
+        return os.pread(fd, n, offset)
+    try:
+        if n < 0:
+            raise ValueError("negative buffersize in pread")
+        if offset < 0 or filp.f_op.read is None:
+            _raise(errno.EINVAL)
+        assert filp.f_op.read is not None
+        buf = bytearray(n)
+        addr = map_user(buf)
+        try:
+            ret = filp.f_op.read(filp, addr, n, [offset])
+        finally:
+            unmap_user(buf)
+        if ret < 0:
+            _raise(-ret)
+        return bytes(buf[:ret])
+    finally:
+        fs.fput(filp)
+
+
+def pwrite(fd: int, data: bytes | Buffer, offset: int) -> int:
+    """pwrite(2) with ``os.pwrite``'s signature and results."""
+    filp = fs.fget(fd)
+    if filp is None:
+        return os.pwrite(fd, data, offset)
+    try:
+        if offset < 0 or filp.f_op.write is None:
+            _raise(errno.EINVAL)
+        assert filp.f_op.write is not None
+        buf = bytearray(bytes(data))
+        addr = map_user(buf)
+        try:
+            ret = filp.f_op.write(filp, addr, len(buf), [offset])
+        finally:
+            unmap_user(buf)
+        if ret < 0:
+            _raise(-ret)
+        return ret
+    finally:
+        fs.fput(filp)
+
+
 def close(fd: int) -> None:
     """close(2)."""
     if _kernel_file(fd) is None:
@@ -106,4 +158,3 @@ def close(fd: int) -> None:
     os.close(fd)
     if ret < 0:
         _raise(-ret)
-

@@ -353,3 +353,45 @@ PCI_X_CMD: Final = 2  # Modes & Features
 PCI_ACS_CTRL: Final = 0x06  # ACS Control Register
 PCI_DVSEC_HEADER1: Final = 0x4  # Designated Vendor-Specific Header1
 PCI_DVSEC_HEADER2: Final = 0x8  # Designated Vendor-Specific Header2
+
+# Capability and extended-capability sizes and registers vfio-pci's config space
+# virtualisation (drivers/vfio/pci/vfio_pci_config.c) reads.
+PCI_AGP_SIZEOF: Final = 12
+PCI_VPD_ADDR: Final = 2  # Address to access (15 bits!)
+PCI_VPD_DATA: Final = 4  # 32-bits of data returned here
+PCI_CAP_VPD_SIZEOF: Final = 8
+PCI_X_ECC_CSR: Final = 8  # ECC control and status
+PCI_CAP_PCIX_SIZEOF_V0: Final = 8  # size of registers for Version 0
+PCI_CAP_PCIX_SIZEOF_V1: Final = 24  # size for Version 1
+PCI_CAP_PCIX_SIZEOF_V2: Final = PCI_CAP_PCIX_SIZEOF_V1  # Same for v2
+PCI_EXP_DEVCTL2_ARI: Final = 0x0020  # Alternative Routing-ID
+PCI_ERR_ROOT_COMMAND: Final = 0x2C  # Root Error Command
+PCI_PWR_DATA: Final = 0x08  # Data Register
+PCI_EXT_CAP_PWR_SIZEOF: Final = 0x10
+PCI_VNDR_HEADER: Final = 4  # Vendor-Specific Header
+PCI_EXT_CAP_ARI_SIZEOF: Final = 8
+PCI_EXT_CAP_ATS_SIZEOF: Final = 8
+PCI_EXT_CAP_PRI_SIZEOF: Final = 16
+PCI_EXT_CAP_SRIOV_SIZEOF: Final = 0x40
+PCI_EXT_CAP_LTR_SIZEOF: Final = 8
+PCI_EXT_CAP_MCAST_ENDPOINT_SIZEOF: Final = 40
+HT_3BIT_CAP_MASK: Final = 0xE0
+HT_CAP_SIZEOF_LONG: Final = 28  # slave & primary
+HT_CAP_SIZEOF_SHORT: Final = 24  # host & secondary
+PCI_SATA_REGS: Final = 4  # SATA REGs specifier
+PCI_SATA_REGS_MASK: Final = 0xF  # location - BAR#/inline
+PCI_SATA_REGS_INLINE: Final = 0xF  # REGS in config space
+PCI_SATA_SIZEOF_SHORT: Final = 8
+PCI_SATA_SIZEOF_LONG: Final = 16
+
+
+def PCI_X_CMD_VERSION(x: int) -> int:
+    return (x >> 12) & 3
+
+
+def PCI_VNDR_HEADER_LEN(x: int) -> int:
+    return (x >> 20) & 0xFFF
+
+
+def PCI_DVSEC_HEADER1_LEN(x: int) -> int:
+    return (x >> 20) & 0xFFF

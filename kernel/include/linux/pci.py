@@ -108,6 +108,9 @@ __all__ = [
     "pci_ops",
     "pci_pcie_cap",
     "pci_pcie_type",
+    "pci_resource_flags",
+    "pci_resource_len",
+    "pci_resource_start",
     "pci_physfn",
     "pci_slot",
     "pci_slot_name",
@@ -521,3 +524,22 @@ def pci_name(pdev: pci_dev) -> str:
 
 # Re-exported so that ported code can take them from "linux/pci.h" as C does.
 _ = (PCI_DEVFN, PCI_FUNC, PCI_SLOT)
+
+
+# pci_resource_start() / pci_resource_len() / pci_resource_flags() read
+# pdev->resource[bar].  The model has no struct resource (no resource tree, and
+# pci_dev.resource[] is left out), so no BAR and no ROM of any function has a
+# resource assigned: start, length and flags are 0, which is what the C macros give
+# for an unassigned BAR.  Callers answer as C does for such a BAR.
+
+
+def pci_resource_start(dev: pci_dev, bar: int) -> int:
+    return 0
+
+
+def pci_resource_len(dev: pci_dev, bar: int) -> int:
+    return 0
+
+
+def pci_resource_flags(dev: pci_dev, bar: int) -> int:
+    return 0

@@ -22,8 +22,7 @@ Left out: the module parameters other than their defaults (``ids=``, ``nointxmas
 ``disable_vga``, ``disable_idle_d3``, ``enable_sriov``, ``disable_denylist``: all
 off/empty), ``vfio_pci_fill_ids()`` (dynamic ids are not modelled),
 ``sriov_configure`` (SR-IOV is not modelled), the IGD region (x86), and the ops the
-model does not implement: ``read``/``write`` (the config region path is not ported,
-see kernel/vfio/pci/vfio_pci_config.py), ``mmap``, ``match``/``match_token_uuid``
+model does not implement: ``mmap``, ``match``/``match_token_uuid``
 (VF tokens), ``get_mapping_order``, the PASID ops and the dma-buf ``pci_ops``.
 """
 
@@ -55,10 +54,12 @@ from kernel.vfio.pci.vfio_pci_core import (
     vfio_pci_core_init_dev,
     vfio_pci_core_ioctl,
     vfio_pci_core_ioctl_feature,
+    vfio_pci_core_read,
     vfio_pci_core_register_device,
     vfio_pci_core_release_dev,
     vfio_pci_core_request,
     vfio_pci_core_unregister_device,
+    vfio_pci_core_write,
     vfio_pci_ioctl_get_region_info,
 )
 from kernel.vfio.pci.vfio_pci_priv import vfio_pci_igd_init, vfio_pci_is_intel_display
@@ -144,6 +145,8 @@ vfio_pci_ops = vfio_device_ops(
     open_device=vfio_pci_open_device,
     close_device=vfio_pci_core_close_device,
     ioctl=vfio_pci_core_ioctl,
+    read=vfio_pci_core_read,
+    write=vfio_pci_core_write,
     get_region_info_caps=vfio_pci_ioctl_get_region_info,
     device_feature=vfio_pci_core_ioctl_feature,
     request=vfio_pci_core_request,

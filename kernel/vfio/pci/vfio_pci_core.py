@@ -38,8 +38,15 @@ Model notes:
   ``vdev->vf_token`` is always NULL (only a PF with SR-IOV gets one), so
   ``VFIO_DEVICE_FEATURE_PCI_VF_TOKEN`` answers -ENOTTY as on any such device.
 
-Not ported (the error-recovery flow does not use them): the config/BAR region
-read/write path (``vfio_pci_rw()``: see kernel/vfio/pci/vfio_pci_config.py),
+The device file's read/write (:func:`vfio_pci_rw`, :func:`vfio_pci_core_read`,
+:func:`vfio_pci_core_write`) reach the config region
+(kernel/vfio/pci/vfio_pci_config.py); BAR and ROM regions answer -EINVAL, as for a
+BAR the host did not assign (kernel/vfio/pci/vfio_pci_rdwr.py), VGA the
+``!CONFIG_VFIO_PCI_VGA`` -EINVAL.  :func:`vfio_pci_core_init` fills the shared config
+permission tables at module init; its ``module_exit`` counterpart
+:func:`vfio_pci_core_cleanup` is never called (modules are not unloaded here).
+
+Not ported (the error-recovery flow does not use them):
 ``VFIO_DEVICE_GET_PCI_HOT_RESET_INFO``, ``VFIO_DEVICE_PCI_HOT_RESET`` and
 ``VFIO_DEVICE_IOEVENTFD`` (they answer -ENOTTY, the default case), mmap, the VF
 token matching (``match``/``match_token_uuid``), ``vfio_pci_core_sriov_configure()``.
@@ -70,6 +77,7 @@ from kernel.include.linux.pci import (
 from kernel.include.linux.vfio import vfio_check_feature, vfio_device, vfio_device_set, vfio_info_cap
 from kernel.include.linux.vfio_pci_core import (
     VFIO_PCI_INDEX_TO_OFFSET,
+    VFIO_PCI_OFFSET_TO_INDEX,
     to_vfio_pci_core_device,
     vfio_pci_core_device,
     vfio_pci_eventfd,
@@ -78,6 +86,7 @@ from kernel.lib.bug import WARN_ON
 from kernel.lib.device import dev_get_drvdata
 from kernel.lib.errno import IS_ERR
 from kernel.lib.eventfd import eventfd_ctx, eventfd_ctx_fdget, eventfd_ctx_put, eventfd_signal
+from kernel.lib.init import module_init
 from kernel.lib.mutex import lockdep_assert_held, mutex_init, mutex_lock, mutex_unlock
 from kernel.lib.printk import pci_dbg, pci_info, pci_notice_ratelimited, pci_warn
 from kernel.lib.rwsem import down_write, init_rwsem, up_write
@@ -110,16 +119,25 @@ from kernel.pci.pci import (
 )
 from kernel.pci.search import pci_bus_sem
 from kernel.vfio.pci import vfio_pci_intrs
-from kernel.vfio.pci.vfio_pci_config import __vfio_pci_memory_enabled, vfio_config_free, vfio_config_init
+from kernel.vfio.pci.vfio_pci_config import (
+    __vfio_pci_memory_enabled,
+    vfio_config_free,
+    vfio_config_init,
+    vfio_pci_config_rw,
+    vfio_pci_init_perm_bits,
+    vfio_pci_uninit_perm_bits,
+)
 from kernel.vfio.pci.vfio_pci_priv import (
     vfio_pci_core_feature_dma_buf,
     vfio_pci_dma_buf_cleanup,
     vfio_pci_dma_buf_move,
     vfio_pci_info_zdev_add_caps,
     vfio_pci_is_vga,
+    vfio_pci_vga_rw,
     vfio_pci_zdev_close_device,
     vfio_pci_zdev_open_device,
 )
+from kernel.vfio.pci.vfio_pci_rdwr import vfio_pci_bar_rw
 from kernel.vfio.vfio_main import (
     vfio_assign_device_set,
     vfio_device_set_open_count,
@@ -203,10 +221,12 @@ __all__ = [
     "vfio_pci_core_init_dev",
     "vfio_pci_core_ioctl",
     "vfio_pci_core_ioctl_feature",
+    "vfio_pci_core_read",
     "vfio_pci_core_register_device",
     "vfio_pci_core_release_dev",
     "vfio_pci_core_request",
     "vfio_pci_core_unregister_device",
+    "vfio_pci_core_write",
     "vfio_pci_eventfd_replace_locked",
     "vfio_pci_ioctl_get_region_info",
     "vfio_pci_memory_lock_and_enable",
@@ -903,6 +923,54 @@ def vfio_pci_core_ioctl_feature(device: vfio_device, flags: int, arg: int, argsz
         return -errno.ENOTTY
 
 
+def vfio_pci_rw(vdev: vfio_pci_core_device, buf: int, count: int, ppos: list[int], iswrite: bool) -> int:
+    """read(2)/write(2) of the device file: the region is the offset's top bits."""
+    index = VFIO_PCI_OFFSET_TO_INDEX(ppos[0])
+
+    if index >= VFIO_PCI_NUM_REGIONS + vdev.num_regions:
+        return -errno.EINVAL
+
+    # pm_runtime_resume_and_get(): runtime PM is not modelled, it cannot fail
+
+    if index == VFIO_PCI_CONFIG_REGION_INDEX:
+        ret = vfio_pci_config_rw(vdev, buf, count, ppos, iswrite)
+    elif index == VFIO_PCI_ROM_REGION_INDEX:
+        if iswrite:
+            ret = -errno.EINVAL
+        else:
+            ret = vfio_pci_bar_rw(vdev, buf, count, ppos, False)
+    elif VFIO_PCI_BAR0_REGION_INDEX <= index <= VFIO_PCI_BAR5_REGION_INDEX:
+        ret = vfio_pci_bar_rw(vdev, buf, count, ppos, iswrite)
+    elif index == VFIO_PCI_VGA_REGION_INDEX:
+        ret = vfio_pci_vga_rw(vdev, buf, count, ppos, iswrite)
+    else:
+        # vdev->region[index - VFIO_PCI_NUM_REGIONS].ops->rw(): no device-specific
+        # region is ever registered on this model, so num_regions is 0 and the check
+        # above already answered
+        raise AssertionError("no device-specific region on this model")  # pragma: no cover
+
+    # pm_runtime_put(): not modelled
+    return ret
+
+
+def vfio_pci_core_read(core_vdev: vfio_device, buf: int, count: int, ppos: list[int]) -> int:
+    vdev = to_vfio_pci_core_device(core_vdev)
+
+    if not count:
+        return 0
+
+    return vfio_pci_rw(vdev, buf, count, ppos, False)
+
+
+def vfio_pci_core_write(core_vdev: vfio_device, buf: int, count: int, ppos: list[int]) -> int:
+    vdev = to_vfio_pci_core_device(core_vdev)
+
+    if not count:
+        return 0
+
+    return vfio_pci_rw(vdev, buf, count, ppos, True)
+
+
 def vfio_pci_zap_bars(vdev: vfio_pci_core_device) -> None:
     """Unmap the BARs from every user mapping: BAR mmap is not modelled, so there is
     nothing mapped to zap."""
@@ -1101,3 +1169,14 @@ def vfio_pci_dev_set_try_reset(dev_set: vfio_device_set) -> None:
         assert isinstance(cur.container, vfio_pci_core_device)
         if reset_done:
             cur.container.needs_reset = False
+
+
+@module_init
+def vfio_pci_core_init() -> int:
+    # Allocate shared config space permission data used by all devices
+    return vfio_pci_init_perm_bits()
+
+
+def vfio_pci_core_cleanup() -> None:
+    """``module_exit``: never called on this model (no module unloading)."""
+    vfio_pci_uninit_perm_bits()

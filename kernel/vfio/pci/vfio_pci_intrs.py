@@ -26,7 +26,10 @@ line that does not exist:
 
 So ``irq_type`` never leaves ``VFIO_PCI_NUM_IRQS`` on this model; the INTx
 mask/unmask and vector-signal paths that need a live interrupt (virqfd, request_irq,
-irq bypass) are not ported.
+irq bypass) are not ported.  :func:`vfio_pci_intx_mask` and
+:func:`vfio_pci_intx_unmask` are ported for their other caller, the Command
+register's INTx-disable emulation in vfio_pci_config.py: without INTx delivery they
+make the physical INTx-disable bit follow the virtual one (``pci_2_3`` devices).
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ from kernel.include.linux.pci import pci_is_pcie
 from kernel.include.linux.vfio_pci_core import vfio_pci_core_device, vfio_pci_eventfd
 from kernel.lib.errno import IS_ERR
 from kernel.lib.eventfd import eventfd_ctx, eventfd_ctx_fdget, eventfd_ctx_put, eventfd_signal
-from kernel.lib.mutex import lockdep_assert_held
+from kernel.lib.mutex import lockdep_assert_held, mutex_lock, mutex_unlock
+from kernel.lib.spinlock import spin_lock_irqsave, spin_unlock_irqrestore
+from kernel.pci.pci import pci_intx
 from uapi.linux.vfio import (
     VFIO_IRQ_SET_ACTION_MASK,
     VFIO_IRQ_SET_ACTION_TRIGGER,
@@ -56,7 +61,7 @@ from uapi.linux.vfio import (
     VFIO_PCI_REQ_IRQ_INDEX,
 )
 
-__all__ = ["vfio_pci_set_irqs_ioctl"]
+__all__ = ["vfio_pci_intx_mask", "vfio_pci_intx_unmask", "vfio_pci_set_irqs_ioctl"]
 
 #: ``void *data`` of the SET_IRQS handlers: the bytes copied from the user after the
 #: ``vfio_irq_set`` header (``memdup_user()``), or None.
@@ -95,6 +100,70 @@ def _s32(data: IrqData, i: int = 0) -> int:
 
 
 # INTx
+
+
+def __vfio_pci_intx_mask(vdev: vfio_pci_core_device) -> bool:
+    """Mask INTx; True if the context's ``masked`` changed.  ``igate`` held."""
+    pdev = vdev.pdev
+    assert pdev is not None
+    masked_changed = False
+
+    lockdep_assert_held(vdev.igate)
+
+    flags = spin_lock_irqsave(vdev.irqlock)
+    try:
+        # Masking also comes from a config-space write of INTx disable while INTx
+        # delivery is not in use: then the physical bit just follows the virtual one.
+        if not is_intx(vdev):
+            if vdev.pci_2_3:
+                pci_intx(pdev, 0)
+            return masked_changed  # goto out_unlock
+        # not reached on this model: irq_type is never INTx (module docstring)
+        return masked_changed
+    finally:
+        spin_unlock_irqrestore(vdev.irqlock, flags)  # out_unlock:
+
+
+def vfio_pci_intx_mask(vdev: vfio_pci_core_device) -> bool:
+    mutex_lock(vdev.igate)
+    mask_changed = __vfio_pci_intx_mask(vdev)
+    mutex_unlock(vdev.igate)
+
+    return mask_changed
+
+
+def vfio_pci_intx_unmask_handler(opaque: vfio_pci_core_device, unused: object) -> int:
+    """Unmask INTx; > 0 when the user must be sent the interrupt."""
+    vdev = opaque
+    pdev = vdev.pdev
+    assert pdev is not None
+    ret = 0
+
+    flags = spin_lock_irqsave(vdev.irqlock)
+    try:
+        # as for masking: without INTx delivery the physical bit follows the virtual
+        if not is_intx(vdev):
+            if vdev.pci_2_3:
+                pci_intx(pdev, 1)
+            return ret  # goto out_unlock
+        # not reached on this model: irq_type is never INTx (module docstring)
+        return ret
+    finally:
+        spin_unlock_irqrestore(vdev.irqlock, flags)  # out_unlock:
+
+
+def __vfio_pci_intx_unmask(vdev: vfio_pci_core_device) -> None:
+    lockdep_assert_held(vdev.igate)
+
+    if vfio_pci_intx_unmask_handler(vdev, None) > 0:
+        # vfio_send_intx_eventfd(vdev, NULL): only for a live INTx, never on this model
+        raise AssertionError("INTx is never enabled on this model")  # pragma: no cover
+
+
+def vfio_pci_intx_unmask(vdev: vfio_pci_core_device) -> None:
+    mutex_lock(vdev.igate)
+    __vfio_pci_intx_unmask(vdev)
+    mutex_unlock(vdev.igate)
 
 
 def vfio_intx_enable(vdev: vfio_pci_core_device, trigger: object) -> int:
