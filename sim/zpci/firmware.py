@@ -151,13 +151,33 @@ class PciFunctionModel(Protocol):
 
 
 def ccdf_err_bytes(
-    fh: int, fid: int, pec: int, *, ett: int = 0, mvn: int = 0, dmaas: int = 0, q: int = 0, rw: int = 0,
+    fh: int,
+    fid: int,
+    pec: int,
+    *,
+    ett: int = 0,
+    mvn: int = 0,
+    dmaas: int = 0,
+    q: int = 0,
+    rw: int = 0,
     faddr: int = 0,
+    reserved1: int = 0,
+    reserved2: int = 0,
+    reserved3: int = 0,
+    reserved4: int = 0,
 ) -> bytes:
     """The 32 bytes of a ``struct zpci_ccdf_err`` as the firmware stores them (s390x:
-    big-endian, the first bit-field in the most significant bits)."""
-    word = (ett & 0xF) << 28 | (mvn & 0xFFF) << 16 | (dmaas & 0xFF) << 8 | (q & 1) << 1 | (rw & 1)
-    return struct.pack(">IIIIQIHH", 0, fh, fid, word, faddr, 0, 0, pec)
+    big-endian, the first bit-field in the most significant bits).  The reserved
+    fields are zero unless given: a test may set them to see that they go nowhere."""
+    word = (
+        (ett & 0xF) << 28
+        | (mvn & 0xFFF) << 16
+        | (dmaas & 0xFF) << 8
+        | (reserved2 & 0x3F) << 2
+        | (q & 1) << 1
+        | (rw & 1)
+    )
+    return struct.pack(">IIIIQIHH", reserved1, fh, fid, word, faddr, reserved3, reserved4, pec)
 
 
 def ccdf_avail_bytes(fh: int, fid: int, pec: int) -> bytes:
