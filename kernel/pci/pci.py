@@ -1,9 +1,8 @@
-"""drivers/pci/pci.c (Linux 7.1-rc4, before the v17 series): capability search, power
+"""drivers/pci/pci.c (Linux 7.1-rc4 with the v17 series): capability search, power
 state as far as reset needs it, config-state save/restore, device enable/disable and
 bus mastering, and the function/slot/bus reset paths.
 
-Patches of the v17 series that change this file (applied by a later issue; this is
-the base):
+Patches of the v17 series that change this file:
 
 * 1/7 "PCI: Allow per function PCI slots to fix slot reset on s390":
   ``pci_dev_reset_slot_function()`` stops refusing multifunction devices whose slot
@@ -14,9 +13,10 @@ the base):
   ``pcie_reset_flr()``.
 
 The stored source (legoater/linux @ 5394e31a3b4f) carries an older version of the
-series; following the v17 patch context, this port has the base text: no
-inaccessibility check in ``pci_dev_save_and_disable()`` or ``pcie_reset_flr()``, and
-the multifunction test in ``pci_dev_reset_slot_function()``.
+series; the base of this port follows the v17 patch context instead (no
+inaccessibility check in ``pci_dev_save_and_disable()`` or ``pcie_reset_flr()``, the
+multifunction test in ``pci_dev_reset_slot_function()``), and the v17 patches are
+applied on top of it (``python -m tools.series baseline DIR`` writes the base).
 
 Model notes (what differs from running the C, and why):
 
@@ -1567,16 +1567,14 @@ def pci_reset_hotplug_slot(hotplug: hotplug_slot | None, probe: bool) -> int:
 def pci_dev_reset_slot_function(dev: pci_dev, probe: bool) -> int:
     """Reset ``dev`` through its slot's hotplug driver.
 
-    Base behaviour: a multifunction device is refused with -ENOTTY, because the
-    slot would be shared by all its functions (and, with per-function slots
-    numbered by devfn, ``dev.slot`` is function 0's slot).  v17 1/7 flips this:
-    a multifunction device is accepted when ``slot.per_func_slot`` is set.
+    A function of a multifunction device may only be reset this way when its slot
+    is its own (``per_func_slot``): a shared slot would reset every function.
     """
     if (
-        dev.multifunction
-        or dev.subordinate is not None
+        dev.subordinate is not None
         or dev.slot is None
         or dev.dev_flags & PCI_DEV_FLAGS_NO_BUS_RESET
+        or (dev.multifunction and not dev.slot.per_func_slot)
     ):
         return -errno.ENOTTY
 

@@ -1,4 +1,4 @@
-"""drivers/pci/slot.c (Linux 7.1-rc4, before the v17 series): physical PCI slots.
+"""drivers/pci/slot.c (Linux 7.1-rc4 with the v17 series): physical PCI slots.
 
 A ``struct pci_slot`` names a physical slot on a bus; hotplug drivers create one
 through :func:`pci_create_slot` (via ``pci_hp_register``), and every device on the
@@ -13,14 +13,12 @@ Patches of the v17 series that change this file:
   open-coded match conditions with the former, marks s390 slots ``per_func_slot``
   and compares the placeholder against ``(u16)PCI_SLOT_PLACEHOLDER``.
 
-This is the **base**.  ``pci_slot.number`` is an ``unsigned char`` (see
-kernel/include/linux/pci.py): ``-1`` is stored as ``0xff`` and a devfn of ``0xfe``
-is indistinguishable from ``PCI_SLOT_ALL_DEVICES``.  The comparisons are written as
-in C, so that this base behaviour shows: the placeholder test reads
-``slot.number == 0xff``, :func:`get_slot` compares the stored byte with the ``int``
-the caller passed, and :func:`pci_create_slot` matches devices against its ``int``
-argument while :func:`pci_slot_release`/:func:`pci_dev_assign_slot` match against
-the stored byte.
+Since 1/7 a slot can be *per function* (``per_func_slot``): it then belongs to the
+one function whose devfn equals its number.  On s390 every slot is one (the s390
+hotplug driver registers a slot per function, numbered with the full devfn); on
+other architectures a slot still covers every function of its device number.
+``pci_slot.number`` is a ``u16`` (kernel/include/linux/pci.py), so the placeholder
+-1 reads back as 0xffff and no devfn collides with ``PCI_SLOT_ALL_DEVICES`` (0xfeff).
 
 Locks: ``pci_slot_mutex`` protects every bus's ``slots`` list and is taken before
 ``pci_bus_sem`` (read), which protects the bus's ``devices`` list.  In C the mutex
@@ -55,11 +53,20 @@ from collections.abc import Callable
 
 import attrs
 
-from kernel.include.linux.pci import PCI_SLOT, PCI_SLOT_ALL_DEVICES, pci_bus, pci_dev, pci_slot, pci_slot_name
+from kernel.include.linux.pci import (
+    PCI_SLOT,
+    PCI_SLOT_ALL_DEVICES,
+    PCI_SLOT_PLACEHOLDER,
+    pci_bus,
+    pci_dev,
+    pci_slot,
+    pci_slot_name,
+)
 from kernel.include.linux.pci_hotplug import hotplug_slot
 from kernel.lib.device import get_device, put_device
 from kernel.lib.errno import ERR_PTR, ErrPtr
 from kernel.lib.init import static_init, subsys_initcall
+from kernel.lib.kconfig import CONFIG_S390, IS_ENABLED
 from kernel.lib.kobject import (
     kobj_type,
     kobject,
@@ -163,8 +170,8 @@ def pci_slot_attr_store(kobj: kobject, attr: pci_slot_attribute, buf: str, len: 
 
 
 def address_read_file(slot: pci_slot) -> str:
-    # The placeholder test is against the byte -1 becomes in an unsigned char.
-    if slot.number == 0xFF:
+    # The placeholder test is against the value -1 becomes in the u16 number.
+    if slot.number == PCI_SLOT_PLACEHOLDER & 0xFFFF:  # (u16)PCI_SLOT_PLACEHOLDER
         return sysfs_emit("%04x:%02x\n", pci_domain_nr(slot.bus), slot.bus.number)
 
     # A bus-wide slot (PCIe hotplug) keeps reporting device 0, as before
@@ -175,6 +182,24 @@ def address_read_file(slot: pci_slot) -> str:
     return sysfs_emit("%04x:%02x:%02x\n", pci_domain_nr(slot.bus), slot.bus.number, slot.number)
 
 
+def pci_dev_matches_slot(dev: pci_dev, slot: pci_slot) -> bool:
+    """Does ``slot`` cover ``dev``?  A per-function slot covers the one function
+    with its devfn; any other slot covers its device number, or the whole bus."""
+    if slot.per_func_slot:
+        return dev.devfn == slot.number
+
+    return slot.number == PCI_SLOT_ALL_DEVICES or PCI_SLOT(dev.devfn) == slot.number
+
+
+def pci_slot_enabled_per_func() -> bool:
+    """Slots are per function where the platform hands out PCI functions one by
+    one: s390."""
+    if IS_ENABLED(CONFIG_S390):
+        return True
+
+    return False
+
+
 def pci_slot_release(kobj: kobject) -> None:
     slot = to_pci_slot(kobj)
 
@@ -182,7 +207,7 @@ def pci_slot_release(kobj: kobject) -> None:
 
     down_read(pci_bus_sem)
     for dev in slot.bus.devices:
-        if slot.number == PCI_SLOT_ALL_DEVICES or PCI_SLOT(dev.devfn) == slot.number:
+        if pci_dev_matches_slot(dev, slot):
             dev.slot = None
     up_read(pci_bus_sem)
 
@@ -241,7 +266,7 @@ def pci_dev_assign_slot(dev: pci_dev) -> None:
     matching slots, the oldest one."""
     mutex_lock(pci_slot_mutex)
     for slot in dev.bus.slots:
-        if slot.number == PCI_SLOT_ALL_DEVICES or PCI_SLOT(dev.devfn) == slot.number:
+        if pci_dev_matches_slot(dev, slot):
             dev.slot = slot
     mutex_unlock(pci_slot_mutex)
 
@@ -262,7 +287,8 @@ def pci_create_slot(
     """Create the slot ``slot_nr`` of ``parent`` called ``name``, or take a reference
     on the existing one.
 
-    ``slot_nr`` is ``PCI_SLOT(devfn)``, ``PCI_SLOT_ALL_DEVICES``, or -1 for a
+    ``slot_nr`` is ``PCI_SLOT(devfn)`` (the full devfn on s390, whose slots are
+    per function), ``PCI_SLOT_ALL_DEVICES``, or PCI_SLOT_PLACEHOLDER for a
     placeholder slot whose device number is not known yet (pSeries): placeholders
     are never looked up, so each call makes a new one.  A hotplug driver (non-None
     ``hotplug``) may take over and rename an existing slot nobody has claimed;
@@ -276,7 +302,7 @@ def pci_create_slot(
 
     mutex_lock(pci_slot_mutex)
     try:
-        if slot_nr != -1:
+        if slot_nr != PCI_SLOT_PLACEHOLDER:
             # Hotplug drivers may rename a slot that exists, unless it is claimed.
             slot = get_slot(parent, slot_nr)
             if slot is not None:
@@ -293,7 +319,10 @@ def pci_create_slot(
 
         # placeholder:
         slot = pci_slot(bus=pci_bus_get(parent))
-        slot.number = slot_nr  # stored as an unsigned char
+        slot.number = slot_nr  # stored as a u16
+
+        if pci_slot_enabled_per_func():
+            slot.per_func_slot = True
 
         slot.kobj.kset = pci_slots_kset
 
@@ -312,7 +341,7 @@ def pci_create_slot(
 
         down_read(pci_bus_sem)
         for dev in parent.devices:
-            if slot_nr == PCI_SLOT_ALL_DEVICES or PCI_SLOT(dev.devfn) == slot_nr:
+            if pci_dev_matches_slot(dev, slot):
                 dev.slot = slot
         up_read(pci_bus_sem)
 

@@ -1,4 +1,4 @@
-"""include/linux/pci.h (Linux 7.1-rc4, before the v17 series), plus the few helpers of
+"""include/linux/pci.h (Linux 7.1-rc4 with the v17 series), plus the few helpers of
 drivers/pci/pci.h and uapi/linux/pci.h that the ported code reads as if they were here.
 
 Patches of the v17 series that change this header:
@@ -7,11 +7,10 @@ Patches of the v17 series that change this header:
   pci_slot.number`` becomes ``u16``, ``per_func_slot`` is added,
   ``PCI_SLOT_ALL_DEVICES`` becomes ``0xfeff`` and ``PCI_SLOT_PLACEHOLDER`` appears.
 
-This is the **base** form: ``number`` is an ``unsigned char`` and
-``PCI_SLOT_ALL_DEVICES`` is ``0xfe``.  C's silent truncation on assignment to an
-``unsigned char`` is part of the behaviour the series fixes, so
-:class:`pci_slot` keeps it: whatever is assigned to ``number`` is stored modulo 256
-(``-1`` becomes ``0xff``).
+``struct pci_slot.number`` is a ``u16`` since 1/7 (an ``unsigned char`` before, which
+could not tell devfn 0xfe and 0xff from the two special values); whatever is
+assigned to it is stored modulo 65536, as C's assignment to a ``u16`` does, so the
+placeholder ``-1`` reads back as ``0xffff``.
 
 Structures are attrs classes with the C field names.  Function-pointer tables
 (``struct pci_ops``, ``struct pci_error_handlers``) are attrs classes whose fields are
@@ -87,6 +86,7 @@ __all__ = [
     "PCI_RESET_PROBE",
     "PCI_SLOT",
     "PCI_SLOT_ALL_DEVICES",
+    "PCI_SLOT_PLACEHOLDER",
     "PCI_UNKNOWN",
     "pci_bus",
     "pci_channel_io_frozen",
@@ -129,8 +129,12 @@ PCI_RESET_PROBE: Final = True
 PCI_RESET_DO_RESET: Final = False
 
 #: A slot that covers every device on its bus (PCIe hotplug: the slot is the whole
-#: secondary bus).  Base value; v17 1/7 widens it to 0xfeff.
-PCI_SLOT_ALL_DEVICES: Final = 0xFE
+#: secondary bus).  Outside the range of a devfn, so a per-function slot of any
+#: devfn cannot be mistaken for it.
+PCI_SLOT_ALL_DEVICES: Final = 0xFEFF
+
+#: The slot number of a placeholder slot (one whose device number is not known).
+PCI_SLOT_PLACEHOLDER: Final = -1
 
 PCI_ANY_ID: Final = 0xFFFFFFFF  # (~0) as an unsigned int
 
@@ -216,19 +220,21 @@ def pcibios_err_to_errno(err: int) -> int:
     }.get(err, -errno.ERANGE)
 
 
-def _uchar(value: int) -> int:
-    return value & 0xFF
+def _u16(value: int) -> int:
+    return value & 0xFFFF
 
 
 @attrs.define(eq=False)
 class pci_slot:
     """``struct pci_slot``: a physical slot.  ``number`` is the device number, or
-    PCI_SLOT_ALL_DEVICES; in the base it is an ``unsigned char`` (see module doc).
+    PCI_SLOT_ALL_DEVICES, a ``u16`` (see module doc); ``per_func_slot`` (a 1-bit
+    field) makes the slot belong to the one function whose devfn equals ``number``.
     The C ``list`` node is membership in ``bus.slots``."""
 
     bus: pci_bus
     hotplug: hotplug_slot | None = None
-    number: int = attrs.field(default=0, converter=_uchar, on_setattr=attrs.setters.convert)
+    number: int = attrs.field(default=0, converter=_u16, on_setattr=attrs.setters.convert)
+    per_func_slot: bool = False  # allow per function slot
     kobj: kobject = attrs.field(factory=kobject)
 
     def __attrs_post_init__(self) -> None:

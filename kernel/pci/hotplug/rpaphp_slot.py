@@ -1,4 +1,4 @@
-"""drivers/pci/hotplug/rpaphp_slot.c (Linux 7.1-rc4, before the v17 series): slot
+"""drivers/pci/hotplug/rpaphp_slot.c (Linux 7.1-rc4 with the v17 series): slot
 registration of the RPA (IBM pSeries, PowerPC) PCI hotplug driver.
 
 It is here because v17 1/7 changes one line of it: ``int slotno = -1;`` becomes
@@ -40,7 +40,7 @@ from typing import Final
 
 import attrs
 
-from kernel.include.linux.pci import PCI_SLOT, pci_bus
+from kernel.include.linux.pci import PCI_SLOT, PCI_SLOT_PLACEHOLDER, pci_bus
 from kernel.include.linux.pci_hotplug import hotplug_slot, hotplug_slot_ops
 from kernel.lib.bug import BUG
 from kernel.lib.init import static_init
@@ -286,7 +286,7 @@ def rpaphp_register_slot(slot: slot) -> int:
     # leaves the previous child's value; None stands for "indeterminate".
     my_index: int | None = None
     retval: int
-    slotno = -1
+    slotno = PCI_SLOT_PLACEHOLDER
 
     dbg(
         "%s registering slot:path[%s] index[%x], name[%s] pdomain[%x] type[%d]\n",

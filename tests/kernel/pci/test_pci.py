@@ -34,7 +34,9 @@ from kernel.lib.printk import KERN_DEBUG, KERN_WARNING, dmesg
 from kernel.pci import pci, quirks
 from kernel.pci.access import pci_read_config_dword, pci_read_config_word, pci_write_config_dword
 from kernel.pci.pci_h import pci_dev_reset_methods
+from sim.host import Host
 from sim.pci.function import PciFunction
+from sim.zpci.firmware import ZpciFirmware
 from uapi.linux.pci_regs import (
     PCI_BASE_ADDRESS_0,
     PCI_CAP_ID_AF,
@@ -268,10 +270,7 @@ def test_pcie_flr_logs_pending_transactions_and_resets_anyway() -> None:
     t0 = delay.ktime_get_ms()
     assert pci.pcie_flr(dev) == 0
     assert fn.resets == ["flr"]
-    assert (
-        dbg("timed out waiting for pending transaction; performing function level reset anyway")
-        in texts()
-    )
+    assert dbg("timed out waiting for pending transaction; performing function level reset anyway") in texts()
     assert delay.ktime_get_ms() - t0 == 100 + 200 + 400 + 100  # three waits, then the FLR wait
 
 
@@ -671,8 +670,8 @@ def test_dev_reset_slot_function_calls_the_hotplug_reset_slot() -> None:
     assert calls == [True, False]
 
 
-def test_dev_reset_slot_function_refuses_multifunction_in_the_base() -> None:
-    """Base behaviour; v17 1/7 accepts it when the slot is per-function."""
+def test_dev_reset_slot_function_refuses_multifunction_with_a_shared_slot() -> None:
+    """v17 1/7: a shared (not per-function) slot would reset every function."""
     rb = RootBus()
     dev = rb.add(PciFunction(0x1014, 0x04ED, multifunction=True), init_reset=False)
     calls: list[bool] = []
@@ -680,6 +679,41 @@ def test_dev_reset_slot_function_refuses_multifunction_in_the_base() -> None:
     assert dev.multifunction
     assert pci.pci_dev_reset_slot_function(dev, True) == -errno.ENOTTY
     assert calls == []
+
+
+def test_dev_reset_slot_function_accepts_multifunction_with_a_per_function_slot() -> None:
+    """v17 1/7: a function of a multifunction device with a slot of its own."""
+    rb = RootBus()
+    dev = rb.add(PciFunction(0x1014, 0x04ED, multifunction=True), init_reset=False)
+    calls: list[bool] = []
+    dev.slot = pci_slot(bus=rb.bus, hotplug=_hotplug(calls, 0), number=0, per_func_slot=True)
+    assert pci.pci_dev_reset_slot_function(dev, True) == 0
+    assert pci.pci_dev_reset_slot_function(dev, False) == 0
+    assert calls == [True, False]
+
+
+def test_reset_of_one_function_of_an_s390_multifunction_device_resets_that_function_only() -> None:
+    """v17 1/7 end to end: two functions of one device (same PCHID, devfn 0 and 1),
+    neither with FLR or PM reset, so the per-function hotplug slot's reset is the
+    only method; resetting function 1 hot-resets function 1 in the firmware and
+    leaves function 0 alone (before the series: -ENOTTY, no method)."""
+    fns = {devfn: PciFunction(0x1014, 0x04ED, multifunction=True, flr=False, pm=False) for devfn in range(2)}
+    fw = ZpciFirmware()
+    for devfn, fn in fns.items():
+        fw.add_function(0x20 + devfn, fn, pchid=0x100, devfn=devfn)
+    fw.boot()
+    try:
+        host = Host(fw)
+        pdev1 = host.pdev(0x21)
+        assert pdev1.multifunction and pdev1.slot is not None and pdev1.slot.per_func_slot
+        assert pdev1.slot is not host.pdev(0x20).slot
+
+        assert pci.pci_reset_function(pdev1) == 0
+
+        assert fns[1].resets == ["hot"]
+        assert fns[0].resets == []
+    finally:
+        fw.shutdown()
 
 
 def test_dev_reset_slot_function_enotty_without_slot_or_hotplug_or_owner() -> None:

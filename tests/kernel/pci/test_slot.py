@@ -1,10 +1,14 @@
-"""drivers/pci/slot.c (kernel/pci/slot.py), base form (7.1-rc4, before v17)."""
+"""drivers/pci/slot.c (kernel/pci/slot.py), 7.1-rc4 with the v17 series.
+
+Since v17 1/7 every slot of an s390 kernel (the default configuration here) is per
+function; the tests of the device-number matching that other architectures keep
+take the ``not_s390`` fixture."""
 
 from __future__ import annotations
 
 import errno
 
-from kernel.include.linux.pci import PCI_SLOT_ALL_DEVICES, pci_bus, pci_dev, pci_slot
+from kernel.include.linux.pci import PCI_SLOT_ALL_DEVICES, PCI_SLOT_PLACEHOLDER, pci_bus, pci_dev, pci_slot
 from kernel.include.linux.pci_hotplug import hotplug_slot, hotplug_slot_ops
 from kernel.lib import lockdep
 from kernel.lib.errno import IS_ERR, PTR_ERR
@@ -64,12 +68,12 @@ def texts() -> list[str]:
 # --- pci_create_slot: placeholder, reuse, -EBUSY, rename, names ---
 
 
-def test_placeholder_slot_stores_0xff_and_matches_no_device() -> None:
+def test_placeholder_slot_stores_0xffff_and_matches_no_device() -> None:
     bus = make_bus((0x00, 0x08, 0xF8))
 
-    slot = create(bus, -1, "U78.001-P1-C3")
+    slot = create(bus, PCI_SLOT_PLACEHOLDER, "U78.001-P1-C3")
 
-    assert slot.number == 0xFF
+    assert slot.number == 0xFFFF
     assert slot.bus is bus
     assert bus.slots == [slot]
     assert all(dev.slot is None for dev in bus.devices)
@@ -187,7 +191,7 @@ def test_new_slot_takes_a_reference_on_the_bus_and_release_drops_it() -> None:
 # --- which devices get dev->slot ---
 
 
-def test_slot_covers_every_function_of_its_device_number() -> None:
+def test_slot_covers_every_function_of_its_device_number(not_s390: None) -> None:
     bus = make_bus((0x08, 0x09, 0x0F, 0x10, 0x00))
 
     slot = create(bus, 1, "dev1")
@@ -196,7 +200,7 @@ def test_slot_covers_every_function_of_its_device_number() -> None:
     assert [dev.devfn for dev in bus.devices if dev.slot is None] == [0x10, 0x00]
 
 
-def test_all_devices_slot_covers_the_whole_bus() -> None:
+def test_all_devices_slot_covers_the_whole_bus(not_s390: None) -> None:
     bus = make_bus((0x00, 0x08, 0xF8))
 
     slot = create(bus, PCI_SLOT_ALL_DEVICES, "pcie-slot")
@@ -214,7 +218,7 @@ def test_reuse_does_not_reassign_devices() -> None:
     assert bus.devices[0].slot is None
 
 
-def test_assign_slot_gives_a_later_device_its_slot() -> None:
+def test_assign_slot_gives_a_later_device_its_slot(not_s390: None) -> None:
     bus = make_bus()
     slot = create(bus, 4, "s4")
     dev = pci_dev(bus=bus, devfn=0x21)  # device 4, function 1
@@ -236,7 +240,7 @@ def test_assign_slot_leaves_a_device_without_matching_slot_alone() -> None:
     assert dev.slot is None
 
 
-def test_assign_slot_last_match_wins_and_the_list_is_newest_first() -> None:
+def test_assign_slot_last_match_wins_and_the_list_is_newest_first(not_s390: None) -> None:
     """Two slots cover device 2: the slot list is walked newest first and the last
     match is kept, so the OLDER slot wins."""
     bus = make_bus()
@@ -251,7 +255,7 @@ def test_assign_slot_last_match_wins_and_the_list_is_newest_first() -> None:
     assert dev.slot is numbered
 
 
-def test_assign_slot_last_match_wins_other_order() -> None:
+def test_assign_slot_last_match_wins_other_order(not_s390: None) -> None:
     bus = make_bus()
     bus_wide = create(bus, PCI_SLOT_ALL_DEVICES, "bus-wide")
     create(bus, 2, "numbered")
@@ -306,7 +310,7 @@ def test_attribute_show_of_a_kobject_that_is_not_a_slot_is_a_type_error() -> Non
 # --- release ---
 
 
-def test_destroy_drops_one_reference_and_logs_the_new_count() -> None:
+def test_destroy_drops_one_reference_and_logs_the_new_count(not_s390: None) -> None:
     bus = make_bus((0x18,))
     slot = create(bus, 3, "s3")
     create(bus, 3, "s3")
@@ -319,7 +323,7 @@ def test_destroy_drops_one_reference_and_logs_the_new_count() -> None:
     assert texts()[-1] == bus_line(bus, "dev 03, dec refcount to 1")
 
 
-def test_last_destroy_releases_the_slot_and_clears_dev_slot() -> None:
+def test_last_destroy_releases_the_slot_and_clears_dev_slot(not_s390: None) -> None:
     bus = make_bus((0x18, 0x19, 0x20))
     other = create(bus, 4, "s4")
     slot = create(bus, 3, "s3")
@@ -335,14 +339,14 @@ def test_last_destroy_releases_the_slot_and_clears_dev_slot() -> None:
     ]
 
 
-def test_release_of_all_devices_slot_clears_every_device() -> None:
+def test_release_of_all_devices_slot_clears_every_device(not_s390: None) -> None:
     bus = make_bus((0x00, 0x08))
     slot = create(bus, PCI_SLOT_ALL_DEVICES, "b")
 
     pci_destroy_slot(slot)
 
     assert all(dev.slot is None for dev in bus.devices)
-    assert texts()[-1] == bus_line(bus, "dev fe, released physical slot b")
+    assert texts()[-1] == bus_line(bus, "dev feff, released physical slot b")
 
 
 # --- locks ---
@@ -359,41 +363,34 @@ def test_slot_mutex_is_taken_before_bus_sem_and_lockdep_stays_clean() -> None:
     assert lockdep.reports == []
 
 
-# --- the multifunction bug v17 1/7 fixes, as the base has it ---
+# --- v17 1/7: per-function slots on s390 ---
 
 
-def test_base_per_function_slots_all_resolve_to_function_0s_slot() -> None:
-    """Base behaviour (v17 1/7 flips it): s390 registers one slot per function with
-    the FULL devfn as slot number.  On a bus with functions at devfn 0..7, the slot
-    numbered 0 covers all eight functions (PCI_SLOT(devfn) == 0 for each), and the
-    slots numbered 1..7 cover device numbers 1..7, i.e. none of these functions."""
+def test_per_function_slots_each_cover_their_own_function() -> None:
+    """s390 registers one slot per function with the FULL devfn as slot number; each
+    of the eight functions of a multifunction device gets its own slot."""
     bus = make_bus(tuple(range(8)))
 
     slots = [create(bus, devfn, "%08x" % (0x100 + devfn), make_hotplug()) for devfn in range(8)]
 
-    assert [dev.slot for dev in bus.devices] == [slots[0]] * 8
-    for devfn in range(1, 8):
-        assert not any(dev.slot is slots[devfn] for dev in bus.devices)
+    assert all(slot.per_func_slot for slot in slots)
+    assert [dev.slot for dev in bus.devices] == slots
     assert [address_read_file(s) for s in slots] == [f"0000:00:{devfn:02x}\n" for devfn in range(8)]
 
 
-def test_base_releasing_function_0s_slot_clears_every_functions_slot() -> None:
-    """Base behaviour (v17 1/7 flips it): releasing the slot numbered 0 clears
-    dev->slot of all eight functions, although slots 1..7 are still registered;
-    releasing slot 3 clears nobody's (it matches device number 3, devfn 24..31)."""
+def test_releasing_a_per_function_slot_clears_only_its_function() -> None:
     bus = make_bus(tuple(range(8)))
     slots = [create(bus, devfn, "%08x" % (0x100 + devfn)) for devfn in range(8)]
 
     pci_destroy_slot(slots[3])
-    assert [dev.slot for dev in bus.devices] == [slots[0]] * 8
+    assert [dev.slot for dev in bus.devices] == [*slots[:3], None, *slots[4:]]
 
     pci_destroy_slot(slots[0])
-    assert all(dev.slot is None for dev in bus.devices)
+    assert [dev.slot for dev in bus.devices] == [None, *slots[1:3], None, *slots[4:]]
     assert len(bus.slots) == 6
 
 
-def test_base_later_probed_function_also_gets_function_0s_slot() -> None:
-    """Base behaviour (v17 1/7 flips it): pci_dev_assign_slot() matches PCI_SLOT(devfn)."""
+def test_later_probed_function_gets_its_own_per_function_slot() -> None:
     bus = make_bus()
     slots = [create(bus, devfn, f"{devfn:08x}") for devfn in range(8)]
     dev = pci_dev(bus=bus, devfn=5)
@@ -401,28 +398,35 @@ def test_base_later_probed_function_also_gets_function_0s_slot() -> None:
 
     pci_dev_assign_slot(dev)
 
-    assert dev.slot is slots[0]
+    assert dev.slot is slots[5]
 
 
-def test_base_devfn_0xfe_collides_with_all_devices() -> None:
-    """Base behaviour (v17 1/7 flips it): a function at devfn 0xfe registered with
-    its devfn becomes a bus-wide slot that covers every function."""
+def test_devfn_0xfe_is_an_ordinary_per_function_slot() -> None:
+    """0xfe no longer collides with PCI_SLOT_ALL_DEVICES (0xfeff)."""
     bus = make_bus((0x00, 0x08, 0xFE))
 
     slot = create(bus, 0xFE, "000000fe", make_hotplug())
 
-    assert all(dev.slot is slot for dev in bus.devices)
-    assert address_read_file(slot) == "0000:00:00\n"
+    assert [dev.slot for dev in bus.devices] == [None, None, slot]
+    assert address_read_file(slot) == "0000:00:fe\n"
 
 
-def test_base_devfn_0xff_reads_as_placeholder_but_is_looked_up() -> None:
-    """Base behaviour (v17 1/7 flips it): number 0xff is what -1 stores, so its
-    address file omits the device; unlike a real placeholder it is still found by
-    number: a second registration of devfn 0xff gets the same slot."""
+def test_devfn_0xff_is_not_a_placeholder() -> None:
+    """0xff no longer reads as the placeholder (0xffff)."""
     bus = make_bus((0xFF,))
 
     slot = create(bus, 0xFF, "000000ff")
 
-    assert address_read_file(slot) == "0000:00\n"
-    assert bus.devices[0].slot is None  # PCI_SLOT(0xff) is 31
+    assert address_read_file(slot) == "0000:00:ff\n"
+    assert bus.devices[0].slot is slot
     assert create(bus, 0xFF, "x") is slot
+
+
+def test_other_architectures_keep_slots_per_device_number(not_s390: None) -> None:
+    """With CONFIG_S390=n a slot is not per function: slot 0 covers devfn 0..7."""
+    bus = make_bus(tuple(range(8)))
+
+    slot = create(bus, 0, "00000100")
+
+    assert not slot.per_func_slot
+    assert [dev.slot for dev in bus.devices] == [slot] * 8

@@ -111,11 +111,11 @@ def test_register_links_hotplug_and_pci_slot_and_names_the_module() -> None:
     bus = make_bus((0x08,))
     slot = hotplug_slot(ops=Driver().s390_ops())
 
-    assert pci_hp_register(slot, bus, 1, "00000011") == 0
+    assert pci_hp_register(slot, bus, 0x08, "00000011") == 0  # s390: the devfn
 
     pslot = slot.pci_slot
     assert pslot is not None and pslot.hotplug is slot
-    assert pslot.number == 1
+    assert pslot.number == 0x08 and pslot.per_func_slot
     assert bus.devices[0].slot is pslot
     assert hotplug_slot_name(slot) == "00000011"
     assert (slot.owner, slot.mod_name) == ("s390_pci_hpc", "s390_pci_hpc")
@@ -215,35 +215,31 @@ def test_register_full_module_arguments() -> None:
     assert (slot.owner, slot.mod_name) == ("rpaphp", "rpaphp")
 
 
-# --- the multifunction bug (v17 1/7), through the hotplug core ---
+# --- v17 1/7: per-function slots through the hotplug core ---
 
 
-def test_base_s390_style_registration_gives_every_function_function_0s_slot() -> None:
-    """Base behaviour (v17 1/7 flips it): s390_pci_hpc registers each function with
-    pci_hp_register(&zdev->hotplug_slot, bus, zdev->devfn, "%08x" of the fid).  With
-    functions at devfn 0..7 every function's dev->slot->hotplug is function 0's
-    hotplug slot, so a slot reset through any of them would reach function 0."""
+def test_s390_style_registration_gives_every_function_its_own_hotplug_slot() -> None:
+    """s390_pci_hpc registers each function with pci_hp_register(&zdev->hotplug_slot,
+    bus, zdev->devfn, "%08x" of the fid); since v17 1/7 each function's
+    dev->slot->hotplug is its own, so a slot reset reaches the right function."""
     bus = make_bus(tuple(range(8)))
 
     slots = [registered(bus, devfn, f"{0x1000 + devfn:08x}") for devfn in range(8)]
 
-    for dev in bus.devices:
-        assert dev.slot is not None and dev.slot.hotplug is slots[0]
+    assert [dev.slot.hotplug if dev.slot else None for dev in bus.devices] == slots
     assert [address_read_file(s.pci_slot) for s in slots if s.pci_slot] == [
         f"0000:00:{devfn:02x}\n" for devfn in range(8)
     ]
 
 
-def test_base_deregistering_function_0_orphans_all_functions() -> None:
-    """Base behaviour (v17 1/7 flips it): removing function 0's hotplug slot leaves
-    every function without a slot while slots 1..7 stay registered."""
+def test_deregistering_function_0_leaves_the_other_functions_their_slots() -> None:
     bus = make_bus(tuple(range(8)))
     slots = [registered(bus, devfn, f"{0x1000 + devfn:08x}") for devfn in range(8)]
 
     pci_hp_deregister(slots[0])
 
-    assert all(dev.slot is None for dev in bus.devices)
-    assert all(s.pci_slot is not None for s in slots[1:])
+    assert bus.devices[0].slot is None
+    assert [dev.slot for dev in bus.devices[1:]] == [s.pci_slot for s in slots[1:]]
 
 
 # --- slot files ---
