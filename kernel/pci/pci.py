@@ -392,6 +392,22 @@ def pci_find_dvsec_capability(dev: pci_dev, vendor: int, dvsec: int) -> int:
     return 0
 
 
+def pci_dev_config_accessible(dev: pci_dev, msg: str) -> bool:
+    """False, with a warning naming what cannot be done (``msg``), when the
+    function's config space reads all ones.
+
+    Command/Status is the register read, not Vendor/Device ID: a VF may read all
+    ones there while healthy.  The answer is only a snapshot: the function may
+    become inaccessible right after it.
+    """
+    _, val = pci_read_config_dword(dev, PCI_COMMAND)
+    if PCI_POSSIBLE_ERROR(val):
+        pci_warn(dev, "Device config space inaccessible; unable to %s\n", msg)
+        return False
+
+    return True
+
+
 def pci_wait_for_pending(dev: pci_dev, pos: int, mask: int) -> int:
     """Poll the status word at ``pos`` until the ``mask`` bits clear: 1 when they
     did, 0 after the last of four tries (0, 100, 200, 400 ms of waiting)."""
@@ -1697,6 +1713,9 @@ def pci_dev_save_and_disable(dev: pci_dev) -> None:
     # Save in D0: PM registers read D0 after a reset, and restoring a non-D0
     # state by register writes does not work reliably anyway.
     pci_set_power_state(dev, PCI_D0)
+
+    if not pci_dev_config_accessible(dev, "save state"):
+        return
 
     pci_save_state(dev)
     # Clear the Command register except INTx Disable: no MMIO or I/O decode, no bus

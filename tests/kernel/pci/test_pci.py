@@ -590,6 +590,55 @@ def test_save_and_disable_without_driver_logs_nothing() -> None:
     assert texts(KERN_WARNING) == []
 
 
+def test_save_and_disable_of_an_inaccessible_function_neither_saves_nor_disables() -> None:
+    """v17 2/7: with config space reading all ones (an error state), the state saved
+    earlier is kept instead of being overwritten with ~0, and the Command register
+    is not written; the later restore puts the earlier state back."""
+    rb = RootBus()
+    fn = PciFunction(0x1014, 0x04ED)
+    dev = rb.add(fn)
+    bind(dev, pci_driver(name="vfio-pci"))
+    _program(dev)
+    pci.pci_save_state(dev)
+    saved = list(dev.saved_config_space)
+    writes: list[tuple[int, int]] = []
+    write = rb.write
+
+    def spy(bus: pci_bus, devfn: int, where: int, size: int, val: int) -> int:
+        writes.append((where, val))
+        return write(bus, devfn, where, size, val)
+
+    rb.bus.ops.write = spy  # type: ignore[union-attr]
+    fn.set_accessible(False)
+    device_lock(dev.dev)
+    try:
+        pci.pci_dev_save_and_disable(dev)
+    finally:
+        device_unlock(dev.dev)
+
+    assert texts(KERN_WARNING)[-1] == (
+        "vfio-pci 0000:00:00.0: Device config space inaccessible; unable to save state"
+    )
+    assert dev.saved_config_space == saved
+    assert (PCI_COMMAND, PCI_COMMAND_INTX_DISABLE) not in writes
+
+    fn.set_accessible(True)
+    fn.hot_reset()  # what the platform's reset does to the registers
+    assert pci_read_config_dword(dev, PCI_BASE_ADDRESS_0)[1] == 0
+    pci.pci_restore_state(dev)
+    assert pci_read_config_dword(dev, PCI_BASE_ADDRESS_0)[1] == 0xC0000000
+
+
+def test_config_accessible_reads_command_and_status() -> None:
+    fn = PciFunction(0x1014, 0x04ED)
+    dev = RootBus().add(fn)
+    assert pci.pci_dev_config_accessible(dev, "save state")
+    assert texts(KERN_WARNING) == []
+    fn.set_accessible(False)
+    assert not pci.pci_dev_config_accessible(dev, "save state")
+    assert texts(KERN_WARNING) == [" 0000:00:00.0: Device config space inaccessible; unable to save state"]
+
+
 # --- pci_try_reset_function / pci_reset_function ------------------------------------
 
 
