@@ -1362,12 +1362,17 @@ def pcie_flr(dev: pci_dev) -> int:
 
 
 def pcie_reset_flr(dev: pci_dev, probe: bool) -> int:
-    """Reset method "flr": -ENOTTY if the device is quirked against FLR or does not
-    advertise it in Device Capabilities; 0 when probing; else :func:`pcie_flr`."""
+    """Reset method "flr": -ENOTTY if the device is quirked against FLR, does not
+    advertise it in Device Capabilities, or its config space is inaccessible (an
+    FLR is started and awaited through config space; the next method gets its
+    turn); 0 when probing; else :func:`pcie_flr`."""
     if dev.dev_flags & PCI_DEV_FLAGS_NO_FLR_RESET:
         return -errno.ENOTTY
 
     if not (dev.devcap & PCI_EXP_DEVCAP_FLR):
+        return -errno.ENOTTY
+
+    if not pci_dev_config_accessible(dev, "FLR"):
         return -errno.ENOTTY
 
     if probe:

@@ -246,6 +246,54 @@ def test_pcie_reset_flr_enotty_with_no_flr_reset_flag() -> None:
     assert fn.resets == []
 
 
+def test_pcie_reset_flr_refuses_an_inaccessible_function_probe_included() -> None:
+    """v17 3/7: -ENOTTY, probing or not, and no FLR reaches the function."""
+    fn = PciFunction(0x1014, 0x04ED)
+    dev = RootBus().add(fn)
+    fn.set_accessible(False)
+
+    assert pci.pcie_reset_flr(dev, True) == -errno.ENOTTY
+    assert pci.pcie_reset_flr(dev, False) == -errno.ENOTTY
+
+    assert fn.resets == []
+    assert texts(KERN_WARNING) == [" 0000:00:00.0: Device config space inaccessible; unable to FLR"] * 2
+
+
+def test_reset_of_an_inaccessible_function_falls_through_flr_to_the_slot_reset() -> None:
+    """v17 2/7 and 3/7 together: a function whose config space reads all ones (an
+    error state) is reset with its state neither saved nor FLRed: FLR gives
+    -ENOTTY, the reset core goes on to the bus method, whose hotplug slot (as the
+    s390 one does) hot-resets the function; the restore brings back the state saved
+    before the error."""
+    rb = RootBus()
+    fn = PciFunction(0x1014, 0x04ED, pm=False)
+    dev = rb.add(fn, init_reset=False)
+
+    def reset_slot(slot: hotplug_slot, probe: bool) -> int:
+        if not probe:
+            fn.hot_reset()
+            fn.set_accessible(True)
+        return 0
+
+    dev.slot = pci_slot(
+        bus=rb.bus, hotplug=hotplug_slot(ops=hotplug_slot_ops(reset_slot=reset_slot)), number=0
+    )
+    pci.pci_init_reset_methods(dev)
+    assert [pci.pci_reset_fn_methods[m].name for m in dev.reset_methods if m] == ["flr", "bus"]
+    pci_write_config_dword(dev, PCI_BASE_ADDRESS_0, 0xC0000000)
+    pci.pci_save_state(dev)
+    fn.set_accessible(False)
+
+    assert pci.pci_reset_function(dev) == 0
+
+    assert fn.resets == ["hot"]
+    assert pci_read_config_dword(dev, PCI_BASE_ADDRESS_0)[1] == 0xC0000000
+    assert [t for t in texts(KERN_WARNING) if "inaccessible" in t] == [
+        " 0000:00:00.0: Device config space inaccessible; unable to save state",
+        " 0000:00:00.0: Device config space inaccessible; unable to FLR",
+    ]
+
+
 def test_pcie_reset_flr_probe_returns_0_without_resetting() -> None:
     fn = PciFunction(0x1014, 0x04ED)
     dev = RootBus().add(fn)
