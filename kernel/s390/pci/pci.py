@@ -1,9 +1,9 @@
-"""arch/s390/pci/pci.c: the zPCI base (Linux 7.1-rc4 base).
+"""arch/s390/pci/pci.c: the zPCI base (Linux 7.1-rc4 with the v17 series).
 
 Source read: legoater/linux @ 11c5ae1f (archive id 52633597045) with the newer
 ``zpci_reenable_device()``/``zpci_hot_reset_device()`` of archive id 35636365, as
 BASE.md says; v17 4/7 adds one line here (``mutex_init(&zdev->pending_errs_lock)`` in
-``zpci_create_device()``), not in this base.  ``pr_fmt`` is "zpci: ".
+``zpci_create_device()``).  ``pr_fmt`` is "zpci: ".
 
 What the event path, the hotplug driver and the PCI core reach is ported in C order:
 ``get_zdev_by_fid`` over ``zpci_list``/``zpci_list_lock``, the domain allocator,
@@ -452,6 +452,7 @@ def zpci_create_device(fid: int, fh: int, state: zpci_state) -> zpci_dev | ErrPt
     mutex_init(zdev.state_lock)
     mutex_init(zdev.fmb_lock)
     mutex_init(zdev.kzdev_lock)
+    mutex_init(zdev.pending_errs_lock)
 
     return zdev
 

@@ -1,15 +1,17 @@
-"""arch/s390/pci/pci_event.c: zPCI error and availability events (Linux 7.1-rc4 base).
+"""arch/s390/pci/pci_event.c: zPCI error and availability events (Linux 7.1-rc4 with
+the v17 series).
 
 Exact base (BASE.md, blob 839bd91c = the v17 4/7 pre-image): legoater/linux @ 25f192f9
-(archive id 53671393341) with that tree's older series reverted, i.e. the pass-through
-test is ``is_passed_through()``, which holds ``zdev->kzdev_lock`` and answers whether a
-KVM guest owns the function (``zdev->kzdev``).  ``pr_fmt`` is "zpci: ".
+(archive id 53671393341) with that tree's older series reverted.  ``pr_fmt`` is
+"zpci: ".
 
 v17 4/7 changes this file: it moves ``struct zpci_ccdf_err`` to asm/pci.h (naming the
-6-bit field ``reserved2``), removes ``is_passed_through()`` and the pass-through early
-exits, adds ``zpci_store_pci_error``/``zpci_start_mediated_recovery``/
+6-bit field ``reserved2``), removes ``is_passed_through()`` (which asked whether a KVM
+guest owned the function) and the pass-through early exits, adds
+``zpci_store_pci_error``/``zpci_start_mediated_recovery``/
 ``zpci_stop_mediated_recovery`` and passes the ccdf to the recovery and io-failure
-paths.  This module is the base, before that patch.
+paths.  Whether userspace recovers the function (vfio-pci has it open) is now decided
+once per event, from the result of storing the error record.
 
 The CCDFs come from firmware: ``zpci_event_error(data)``/``zpci_event_availability(data)``
 take the bytes of the SEI area's content-code-dependent field, as the C takes a
@@ -23,6 +25,7 @@ Debug-feature calls go to the ``pci_msg``/``pci_error`` rings of
 from __future__ import annotations
 
 import ctypes
+import errno
 
 from kernel.include.linux.pci import (
     PCI_ERS_RESULT_CAN_RECOVER,
@@ -39,19 +42,23 @@ from kernel.include.linux.pci import (
     pci_ers_result_t,
     pci_name,
 )
+from kernel.lib.cleanup import guard
 from kernel.lib.device import device_lock, device_unlock
 from kernel.lib.errno import IS_ERR
-from kernel.lib.mutex import lockdep_assert_held, mutex_lock, mutex_unlock
+from kernel.lib.mutex import lockdep_assert_held, mutex, mutex_lock, mutex_unlock
 from kernel.lib.printk import pr_debug, pr_err, pr_info
 from kernel.pci.pci import pci_dev_lock, pci_dev_unlock
 from kernel.pci.pci_driver import pci_dev_put, pci_uevent_ers, to_pci_driver
 from kernel.pci.search import pci_get_slot
 from kernel.s390.include.asm.pci import (
+    ZPCI_ERR_PENDING_MAX,
     ZPCI_FN_STATE_CONFIGURED,
     ZPCI_FN_STATE_RESERVED,
     ZPCI_FN_STATE_STANDBY,
     to_zpci,
     zdev_enabled,
+    zpci_ccdf_err,
+    zpci_ccdf_pending,
     zpci_dev,
 )
 from kernel.s390.include.asm.pci_debug import zpci_dbg, zpci_err, zpci_err_hex
@@ -75,33 +82,18 @@ from kernel.s390.pci.pci_bus import zpci_bus_remove_device, zpci_zdev_get, zpci_
 from kernel.s390.pci.pci_clp import clp_get_state, clp_refresh_fh
 from kernel.s390.pci.pci_report import zpci_report_status
 
-__all__ = ["zpci_ccdf_avail", "zpci_ccdf_err", "zpci_event_availability", "zpci_event_error"]
+__all__ = [
+    "zpci_ccdf_avail",
+    "zpci_ccdf_err",
+    "zpci_event_availability",
+    "zpci_event_error",
+    "zpci_start_mediated_recovery",
+    "zpci_stop_mediated_recovery",
+]
 
 
 def pr_fmt(fmt: str) -> str:
     return "zpci: " + fmt
-
-
-class zpci_ccdf_err(ctypes.BigEndianStructure):
-    """Content Code Description for PCI Function Error (32 bytes).  The unnamed 6-bit
-    field is ``_pad0`` (ctypes needs a name; v17 4/7 names it ``reserved2``)."""
-
-    _pack_ = 1
-    _fields_ = [
-        ("reserved1", ctypes.c_uint32),
-        ("fh", ctypes.c_uint32),  # function handle
-        ("fid", ctypes.c_uint32),  # function id
-        ("ett", ctypes.c_uint32, 4),  # expected table type
-        ("mvn", ctypes.c_uint32, 12),  # MSI vector number
-        ("dmaas", ctypes.c_uint32, 8),  # DMA address space
-        ("_pad0", ctypes.c_uint32, 6),
-        ("q", ctypes.c_uint32, 1),  # event qualifier
-        ("rw", ctypes.c_uint32, 1),  # read/write
-        ("faddr", ctypes.c_uint64),  # failing address
-        ("reserved3", ctypes.c_uint32),
-        ("reserved4", ctypes.c_uint16),
-        ("pec", ctypes.c_uint16),  # PCI event code
-    ]
 
 
 class zpci_ccdf_avail(ctypes.BigEndianStructure):
@@ -132,22 +124,60 @@ def ers_result_indicates_abort(ers_res: pci_ers_result_t) -> bool:
     return True
 
 
-def is_passed_through(pdev: pci_dev) -> bool:
-    zdev = to_zpci(pdev)
-
-    mutex_lock(zdev.kzdev_lock)
-    ret = zdev.kzdev is not None
-    mutex_unlock(zdev.kzdev_lock)
-
-    return ret
-
-
 def is_driver_supported(driver: pci_driver | None) -> bool:
     if driver is None or driver.err_handler is None:
         return False
     if driver.err_handler.error_detected is None:
         return False
     return True
+
+
+def zpci_store_pci_error(pdev: pci_dev, ccdf: zpci_ccdf_err) -> int:
+    """Queue the error record for userspace.  -EINVAL when the function is not under
+    mediated recovery (nothing stored, nothing logged), -ENOMEM when the queue is
+    full (the record is dropped), 0 when stored."""
+    zdev = to_zpci(pdev)
+
+    with guard(mutex)(zdev.pending_errs_lock):
+        if not zdev.pending_errs.mediated_recovery:
+            return -errno.EINVAL
+
+        if zdev.pending_errs.count >= ZPCI_ERR_PENDING_MAX:
+            pr_err(
+                "%s: Maximum number (%d) of pending error events queued\n",
+                pci_name(pdev),
+                ZPCI_ERR_PENDING_MAX,
+            )
+            return -errno.ENOMEM
+
+        i = zdev.pending_errs.tail % ZPCI_ERR_PENDING_MAX
+        ctypes.memmove(
+            ctypes.addressof(zdev.pending_errs.err[i]), ctypes.addressof(ccdf), ctypes.sizeof(zpci_ccdf_err)
+        )
+        zdev.pending_errs.tail += 1  # a u8: wraps at 256
+        zdev.pending_errs.count += 1
+        return 0
+
+
+def zpci_start_mediated_recovery(zdev: zpci_dev) -> None:
+    """From now on, errors of this function are stored for userspace, which drives
+    its recovery (EXPORT_SYMBOL_GPL: called by vfio-pci when the device is opened)."""
+    with guard(mutex)(zdev.pending_errs_lock):
+        zdev.pending_errs.mediated_recovery = True
+
+
+def zpci_stop_mediated_recovery(zdev: zpci_dev) -> None:
+    """Back to host recovery; records userspace did not fetch are counted in the log
+    and dropped (EXPORT_SYMBOL_GPL: called by vfio-pci when the device is closed)."""
+    with guard(mutex)(zdev.pending_errs_lock):
+        zdev.pending_errs.mediated_recovery = False
+        if zdev.pending_errs.count:
+            pr_info(
+                "Unhandled PCI error events count=%d for PCI function 0x%x\n",
+                zdev.pending_errs.count,
+                zdev.fid,
+            )
+        ctypes.memset(ctypes.addressof(zdev.pending_errs), 0, ctypes.sizeof(zpci_ccdf_pending))
 
 
 def zpci_event_notify_error_detected(pdev: pci_dev, driver: pci_driver) -> pci_ers_result_t:
@@ -223,13 +253,14 @@ def zpci_event_do_reset(pdev: pci_dev, driver: pci_driver) -> pci_ers_result_t:
     return ers_res
 
 
-def zpci_event_attempt_error_recovery(pdev: pci_dev) -> pci_ers_result_t:
+def zpci_event_attempt_error_recovery(pdev: pci_dev, ccdf: zpci_ccdf_err) -> pci_ers_result_t:
     """Try to recover the given PCI function, in the error state, following
     Documentation/PCI/pci-error-recovery.rst -- simplified in that recovery is always
     per function and the platform decides which functions of a multi-function device
     are affected."""
     ers_res = PCI_ERS_RESULT_DISCONNECT
     zdev = to_zpci(pdev)
+    mediated_recovery = False
     status_str = "success"
 
     # Ensure that the PCI function is not removed concurrently, no driver is unbound
@@ -241,14 +272,6 @@ def zpci_event_attempt_error_recovery(pdev: pci_dev) -> pci_ers_result_t:
             ers_res = PCI_ERS_RESULT_DISCONNECT
             return ers_res  # goto out_unlock
         pdev.error_state = pci_channel_io_frozen
-
-        if is_passed_through(pdev):
-            pr_info(
-                "%s: Cannot be recovered in the host because it is a pass-through device\n",
-                pci_name(pdev),
-            )
-            status_str = "failed (pass-through)"
-            return ers_res  # goto out_unlock
 
         driver = to_pci_driver(pdev.dev.driver)
         if not is_driver_supported(driver):
@@ -265,9 +288,22 @@ def zpci_event_attempt_error_recovery(pdev: pci_dev) -> pci_ers_result_t:
             return ers_res  # goto out_unlock
         assert driver is not None and driver.err_handler is not None
 
+        # Decided once, here: a full queue (-ENOMEM) still means userspace owns
+        # the recovery.  The flag may go stale once the lock is dropped (userspace
+        # closing the device); the record is then wiped by the close.
+        rc = zpci_store_pci_error(pdev, ccdf)
+        if not rc or rc == -errno.ENOMEM:
+            mediated_recovery = True
+
         ers_res = zpci_event_notify_error_detected(pdev, driver)
         if ers_result_indicates_abort(ers_res):
             status_str = "failed (abort on detection)"
+            return ers_res  # goto out_unlock
+
+        if mediated_recovery:
+            pr_info("%s: Leaving recovery of pass-through device to user-space\n", pci_name(pdev))
+            ers_res = PCI_ERS_RESULT_RECOVERED
+            status_str = "in progress"
             return ers_res  # goto out_unlock
 
         if ers_res != PCI_ERS_RESULT_NEED_RESET:
@@ -303,18 +339,17 @@ def zpci_event_attempt_error_recovery(pdev: pci_dev) -> pci_ers_result_t:
         zpci_report_status(zdev, "recovery", status_str)
 
 
-def zpci_event_io_failure(pdev: pci_dev, es: pci_channel_state_t) -> None:
-    """Report the PCI channel failure state ``es`` to the driver."""
+def zpci_event_io_failure(pdev: pci_dev, es: pci_channel_state_t, ccdf: zpci_ccdf_err) -> None:
+    """Report the PCI channel failure state ``es`` to the driver (and, under mediated
+    recovery, store the record for userspace)."""
     pci_dev_lock(pdev)
     pdev.error_state = es
-    # vfio-pci's error_detected callback notifies user space, and QEMU reacts to that
-    # by freezing the guest.  On s390 PCI errors are rarely fatal, so this is overkill;
-    # the plan is to inject the error into the guest and let it recover the device.
-    if not is_passed_through(pdev):
-        driver = to_pci_driver(pdev.dev.driver)
-        if driver is not None and driver.err_handler is not None and driver.err_handler.error_detected:
-            driver.err_handler.error_detected(pdev, pdev.error_state)
-    # out:
+
+    zpci_store_pci_error(pdev, ccdf)
+    driver = to_pci_driver(pdev.dev.driver)
+    if driver is not None and driver.err_handler is not None and driver.err_handler.error_detected:
+        driver.err_handler.error_detected(pdev, pdev.error_state)
+
     pci_dev_unlock(pdev)
 
 
@@ -353,11 +388,11 @@ def __zpci_event_error(ccdf: zpci_ccdf_err) -> None:
         if ccdf.pec in (0x002A, 0x002B, 0x002C):  # Error event concerns FMB
             pass
         elif ccdf.pec in (0x0040, 0x003B):  # Service Action or Error Recovery Failed
-            zpci_event_io_failure(pdev, pci_channel_io_perm_failure)
+            zpci_event_io_failure(pdev, pci_channel_io_perm_failure, ccdf)
         else:  # PCI function left in the error state attempt to recover
-            ers_res = zpci_event_attempt_error_recovery(pdev)
+            ers_res = zpci_event_attempt_error_recovery(pdev, ccdf)
             if ers_res != PCI_ERS_RESULT_RECOVERED:
-                zpci_event_io_failure(pdev, pci_channel_io_perm_failure)
+                zpci_event_io_failure(pdev, pci_channel_io_perm_failure, ccdf)
         pci_dev_put(pdev)
     finally:
         # no_pdev:

@@ -1,17 +1,19 @@
-"""drivers/vfio/pci/vfio_pci_zdev.c (Linux 7.1-rc4): vfio-pci's zPCI support, the
-whole file.
+"""drivers/vfio/pci/vfio_pci_zdev.c (Linux 7.1-rc4 with the v17 series): vfio-pci's
+zPCI support, the whole file.
 
 Base text: legoater/linux @ 25f192f99a70 (archive id 53566567524) without the
 old-series ``mediated_recovery`` lines (BASE.md: equal to the v17 4/7 pre-image).
 v17 4/7 makes open/close start and stop "mediated recovery"
 (``zpci_start_mediated_recovery()`` / ``zpci_stop_mediated_recovery()``); v17 5/7 adds
-``vfio_pci_zdev_feature_err()``.  This is the base, without them.
+``vfio_pci_zdev_feature_err()``.
 
 The capability builders ``kmalloc()`` a buffer and return ``-ENOMEM`` when that
 fails; allocation does not fail in this model, so that branch is not reproduced.
 The KVM hooks (``zpci_kvm_hook``) are installed by arch/s390/kvm/pci.c
 (:mod:`kernel.s390.kvm.pci`); ``kvm_register`` sets ``zdev->kzdev``, which
-arch/s390/pci/pci_event.c reads as "passed through to a guest".
+the guest's interpretation facilities use; whether the host or userspace recovers
+the function from an error follows open/close (mediated recovery), with or without
+a KVM.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from kernel.include.linux.vfio_pci_core import vfio_pci_core_device
 from kernel.s390.include.asm.pci import to_zpci, zpci_dev
 from kernel.s390.include.asm.pci_clp import CLP_PFIP_NR_SEGMENTS, CLP_UTIL_STR_LEN
 from kernel.s390.include.asm.pci_io import ZPCI_MAX_WRITE_SIZE
+from kernel.s390.pci.pci_event import zpci_start_mediated_recovery, zpci_stop_mediated_recovery
 from kernel.s390.pci.pci_kvm_hook import zpci_kvm_hook
 from kernel.vfio.vfio_main import vfio_info_add_capability
 from uapi.linux.vfio import (
@@ -144,13 +147,19 @@ def vfio_pci_zdev_open_device(vdev: vfio_pci_core_device) -> int:
     if zdev is None:
         return -errno.ENODEV
 
+    zpci_start_mediated_recovery(zdev)
+
     if vdev.vdev.kvm is None:
         return 0
 
+    ret = -errno.ENOENT
     if zpci_kvm_hook.kvm_register is not None:
-        return zpci_kvm_hook.kvm_register(zdev, vdev.vdev.kvm)
+        ret = zpci_kvm_hook.kvm_register(zdev, vdev.vdev.kvm)
 
-    return -errno.ENOENT
+    if ret:
+        zpci_stop_mediated_recovery(zdev)
+
+    return ret
 
 
 def vfio_pci_zdev_close_device(vdev: vfio_pci_core_device) -> None:
@@ -158,6 +167,8 @@ def vfio_pci_zdev_close_device(vdev: vfio_pci_core_device) -> None:
 
     if zdev is None:
         return
+
+    zpci_stop_mediated_recovery(zdev)
 
     if vdev.vdev.kvm is None:
         return

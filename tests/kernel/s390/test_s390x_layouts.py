@@ -33,17 +33,23 @@ tc = _toolchain()
 _reason = tc.toolchain_missing_reason()
 pytestmark = pytest.mark.skipif(_reason is not None, reason=_reason or "")
 
-#: The declarations as in arch/s390/pci/pci_event.c (base), asm/clp.h, asm/pci_clp.h
-#: and asm/pci_insn.h.
+#: The declarations as in arch/s390/include/asm/pci.h (v17 4/7 moved struct zpci_ccdf_err
+#: there and named its reserved2 field, and added struct zpci_ccdf_pending),
+#: arch/s390/pci/pci_event.c, asm/clp.h, asm/pci_clp.h and asm/pci_insn.h.
 C_DECLS = r"""
 typedef unsigned char u8; typedef unsigned short u16; typedef unsigned int u32;
-typedef unsigned long long u64; typedef u32 __le32;
+typedef unsigned long long u64; typedef u32 __le32; typedef _Bool bool;
 #define __packed __attribute__((packed))
 struct zpci_ccdf_err {
 	u32 reserved1; u32 fh; u32 fid;
-	u32 ett : 4; u32 mvn : 12; u32 dmaas : 8; u32 : 6; u32 q : 1; u32 rw : 1;
+	u32 ett : 4; u32 mvn : 12; u32 dmaas : 8; u32 reserved2 : 6; u32 q : 1; u32 rw : 1;
 	u64 faddr; u32 reserved3; u16 reserved4; u16 pec;
 } __packed;
+#define ZPCI_ERR_PENDING_MAX 4
+struct zpci_ccdf_pending {
+	bool mediated_recovery; u8 count; u8 head; u8 tail;
+	struct zpci_ccdf_err err[ZPCI_ERR_PENDING_MAX];
+};
 struct zpci_ccdf_avail {
 	u32 reserved1; u32 fh; u32 fid; u32 reserved2; u32 reserved3; u32 reserved4;
 	u32 reserved5; u16 reserved6; u16 pec;
@@ -89,13 +95,23 @@ def _pci_event() -> Any:
     return pci_event
 
 
+def _asm_pci() -> Any:
+    from kernel.s390.include.asm import pci
+
+    return pci
+
+
 def cases() -> list[tuple[str, Any, dict[str, int]]]:
-    ev = _pci_event()
+    ev, asm = _pci_event(), _asm_pci()
     return [
-        ("zpci_ccdf_err", ev.zpci_ccdf_err, {
+        ("zpci_ccdf_err", asm.zpci_ccdf_err, {
             "reserved1": 0x01020304, "fh": 0x80010005, "fid": 0x11, "ett": 0xA, "mvn": 0x5A5,
-            "dmaas": 0x3C, "q": 1, "rw": 1, "faddr": 0x1122334455667788, "reserved3": 7,
-            "reserved4": 9, "pec": 0x3A,
+            "dmaas": 0x3C, "reserved2": 0x2D, "q": 1, "rw": 1, "faddr": 0x1122334455667788,
+            "reserved3": 7, "reserved4": 9, "pec": 0x3A,
+        }),
+        ("zpci_ccdf_pending", asm.zpci_ccdf_pending, {
+            "mediated_recovery": 1, "count": 3, "head": 0xFE, "tail": 0x01,
+            "err.0.fh": 0x80010005, "err.1.mvn": 0x123, "err.2.q": 1, "err.3.pec": 0x40,
         }),
         ("zpci_ccdf_avail", ev.zpci_ccdf_avail, {
             "reserved1": 1, "fh": 0x12345678, "fid": 0x22, "reserved2": 2, "reserved3": 3,
@@ -134,6 +150,8 @@ def _c_init(values: dict[str, int], cname: str) -> str:
     parts = []
     for name, v in values.items():
         cfield = name.replace("fmt0.", "u.fmt0.")
+        for i in range(8):
+            cfield = cfield.replace(f"err.{i}.", f"err[{i}].")
         parts.append(f".{cfield} = {v:#x}ULL")
     return ", ".join(parts)
 
@@ -141,11 +159,11 @@ def _c_init(values: dict[str, int], cname: str) -> str:
 def _set(obj: Any, dotted: str, value: int) -> None:
     *path, last = dotted.split(".")
     for p in path:
-        obj = getattr(obj, p)
+        obj = obj[int(p)] if p.isdigit() else getattr(obj, p)
     setattr(obj, last, value)
 
 
-@pytest.mark.parametrize("idx", range(10))
+@pytest.mark.parametrize("idx", range(11))
 def test_byte_image_and_size_match_the_s390x_compiler(idx: int) -> None:
     cname, cls, values = cases()[idx]
     src = C_DECLS + (

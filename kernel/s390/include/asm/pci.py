@@ -1,11 +1,16 @@
-"""arch/s390/include/asm/pci.h (Linux 7.1-rc4 base): the zPCI data structures.
+"""arch/s390/include/asm/pci.h (Linux 7.1-rc4 with the v17 series): the zPCI data
+structures.
 
 Base text: legoater/linux @ 25f192f9 with ``bool mediated_recovery`` dropped and the
 ``zpci_slot_attr_group``/``ARCH_PCI_SLOT_GROUPS`` block added (BASE.md: equal to the v17
 4/7 pre-image).  v17 4/7 adds ``struct zpci_ccdf_err`` (moved here from pci_event.c),
 ``struct zpci_ccdf_pending``, ``ZPCI_ERR_PENDING_MAX`` and the ``pending_errs`` /
 ``pending_errs_lock`` fields of ``struct zpci_dev``, and the prototypes of
-``zpci_start/stop_mediated_recovery``; this module is the base, without them.
+``zpci_start/stop_mediated_recovery`` (in :mod:`kernel.s390.pci.pci_event`).
+
+``struct zpci_ccdf_err`` comes from firmware and ``struct zpci_ccdf_pending`` is
+copied and cleared byte-wise (memcpy/memset), so both are ctypes structures with the
+s390x layout (big-endian; the first bit-field takes the most significant bits).
 
 ``struct zpci_dev`` keeps the fields the ported code reads or writes.  Left out: the
 IOMMU (``iommu_list``, ``iommu_dev``, ``s390_domain``, ``dom_lock``), adapter
@@ -36,6 +41,7 @@ clp_refresh_fh, update_uid_checking); pci_event.c -> :mod:`kernel.s390.pci.pci_e
 
 from __future__ import annotations
 
+import ctypes
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -54,6 +60,7 @@ __all__ = [
     "PCIE_SPEED_5_0GT",
     "ZPCI_BUS_NR",
     "ZPCI_DOMAIN_BITMAP_SIZE",
+    "ZPCI_ERR_PENDING_MAX",
     "ZPCI_FC_BLOCKED",
     "ZPCI_FC_DMA_ENABLED",
     "ZPCI_FC_ERROR",
@@ -71,6 +78,8 @@ __all__ = [
     "zdev_enabled",
     "zpci_bar_struct",
     "zpci_bus",
+    "zpci_ccdf_err",
+    "zpci_ccdf_pending",
     "zpci_dev",
     "zpci_state",
     "zpci_use_mio",
@@ -132,6 +141,48 @@ class zpci_bus:
     multifunction: int = 0
     topo_is_tid: int = 0
     max_bus_speed: int = PCI_SPEED_UNKNOWN
+
+
+class zpci_ccdf_err(ctypes.BigEndianStructure):
+    """Content Code Description for PCI Function Error (32 bytes, packed)."""
+
+    _pack_ = 1
+    _fields_ = [
+        ("reserved1", ctypes.c_uint32),
+        ("fh", ctypes.c_uint32),  # function handle
+        ("fid", ctypes.c_uint32),  # function id
+        ("ett", ctypes.c_uint32, 4),  # expected table type
+        ("mvn", ctypes.c_uint32, 12),  # MSI vector number
+        ("dmaas", ctypes.c_uint32, 8),  # DMA address space
+        ("reserved2", ctypes.c_uint32, 6),
+        ("q", ctypes.c_uint32, 1),  # event qualifier
+        ("rw", ctypes.c_uint32, 1),  # read/write
+        ("faddr", ctypes.c_uint64),  # failing address
+        ("reserved3", ctypes.c_uint32),
+        ("reserved4", ctypes.c_uint16),
+        ("pec", ctypes.c_uint16),  # PCI event code
+    ]
+
+
+ZPCI_ERR_PENDING_MAX: Final = 4
+
+
+class zpci_ccdf_pending(ctypes.BigEndianStructure):
+    """The error records of a function under mediated recovery, waiting for userspace:
+    a ring of ZPCI_ERR_PENDING_MAX entries.  ``head``/``tail`` are free-running u8
+    counters (slot = counter % ZPCI_ERR_PENDING_MAX; 256 is a multiple of 4, so the
+    wrap-around of the u8 keeps them consistent), ``count`` the number queued.
+    ``mediated_recovery`` says whether userspace, not the host, recovers the function
+    (a C ``bool``: one byte, 0 or 1; ctypes has no big-endian ``c_bool``).
+    """
+
+    _fields_ = [
+        ("mediated_recovery", ctypes.c_uint8),
+        ("count", ctypes.c_uint8),
+        ("head", ctypes.c_uint8),
+        ("tail", ctypes.c_uint8),
+        ("err", zpci_ccdf_err * ZPCI_ERR_PENDING_MAX),
+    ]
 
 
 @attrs.define(eq=False)
@@ -200,6 +251,8 @@ class zpci_dev:
     # IOMMU and passthrough
     kzdev: Any = None  # struct kvm_zdev *
     kzdev_lock: Mutex = attrs.field(factory=lambda: Mutex("zdev->kzdev_lock"))
+    pending_errs: zpci_ccdf_pending = attrs.field(factory=zpci_ccdf_pending)
+    pending_errs_lock: Mutex = attrs.field(factory=lambda: Mutex("zdev->pending_errs_lock"))
 
 
 #: ``DECLARE_STATIC_KEY_FALSE(have_mio)`` (asm/pci_insn.h): stays false, the modelled

@@ -1,10 +1,12 @@
-"""kernel/s390/pci/pci_event.py: error events of the base (pre-series) kernel, end to
-end on the firmware model -- each PEC class, host recovery with a driver that has
-error handlers, the failure paths, the KVM pass-through behaviour the series
-changes, stale handles, unknown functions and the lock order."""
+"""kernel/s390/pci/pci_event.py: error events, end to end on the firmware model -- each
+PEC class, host recovery with a driver that has error handlers, the failure paths,
+mediated recovery (v17 4/7: the error records stored for userspace), stale handles,
+unknown functions and the lock order."""
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import threading
 from collections.abc import Callable
 
@@ -26,11 +28,16 @@ from kernel.lib.printk import KERN_DEBUG, KERN_INFO, dmesg
 from kernel.pci.pci_driver import pci_dev_put, pci_register_driver
 from kernel.pci.search import pci_get_slot
 from kernel.s390.include.asm.kvm_host import kvm
-from kernel.s390.include.asm.pci import zpci_dev
+from kernel.s390.include.asm.pci import zpci_ccdf_err, zpci_dev
 from kernel.s390.include.asm.pci_debug import pci_debug_msg_id
 from kernel.s390.kernel.debug import debug_entries
 from kernel.s390.pci.pci import get_zdev_by_fid
 from kernel.s390.pci.pci_bus import zpci_zdev_put
+from kernel.s390.pci.pci_event import (
+    zpci_start_mediated_recovery,
+    zpci_stop_mediated_recovery,
+    zpci_store_pci_error,
+)
 from kernel.s390.pci.pci_kvm_hook import zpci_kvm_hook
 from sim.drivers.recording import RecordingDriver
 from sim.pci.function import PciFunction
@@ -242,32 +249,145 @@ def test_driver_that_cannot_recover_after_slot_reset(zmachine: Machine) -> None:
     assert pdev_of(0x10).error_state == pci_channel_io_perm_failure
 
 
-def test_kvm_pass_through_function_is_not_recovered_and_driver_not_told(zmachine: Machine) -> None:
-    """The base behaviour the series changes: with a KVM guest attached (kzdev set),
-    recovery gives up at once and io_failure skips error_detected."""
+def test_kvm_attached_function_without_mediated_recovery_recovers_in_the_host(zmachine: Machine) -> None:
+    """v17 4/7: a KVM attachment (kzdev) alone no longer stops host recovery; what
+    counts is whether userspace has the function open (mediated recovery)."""
+    fw = zmachine()
+    drv = bind(error_detected=PCI_ERS_RESULT_CAN_RECOVER)
+    zdev = zdev_of(0x10)
+    guest = kvm()
+    assert zpci_kvm_hook.kvm_register is not None
+    assert zpci_kvm_hook.kvm_register(zdev, guest) == 0
+
+    lines = inject(fw)
+
+    assert lines[-1] == "zpci: Reported PCI device status"
+    assert f"zpci: {NAME}: The device is ready to resume operations" in lines
+    assert drv.names() == ["error_detected", "resume"]
+    assert fw.reports[0].text.splitlines()[1] == "status: success"
+    assert zpci_kvm_hook.kvm_unregister is not None
+    zpci_kvm_hook.kvm_unregister(zdev)
+
+
+def test_io_failure_stores_the_record_and_tells_the_driver_even_for_a_kvm_guest(
+    zmachine: Machine,
+) -> None:
+    """v17 4/7: PEC 0x40 under mediated recovery: the record is queued and the
+    driver's error_detected is called (the base skipped it for KVM guests)."""
     fw = zmachine()
     drv = bind()
     zdev = zdev_of(0x10)
     guest = kvm()
     assert zpci_kvm_hook.kvm_register is not None
     assert zpci_kvm_hook.kvm_register(zdev, guest) == 0
-    assert zdev.kzdev is not None and zdev.kzdev.kvm is guest
+    zpci_start_mediated_recovery(zdev)
 
-    lines = inject(fw)
-    assert lines == [
-        f"zpci: {NAME}: Event 0x3a reports an error for PCI function 0x10",
-        f"zpci: {NAME}: Cannot be recovered in the host because it is a pass-through device",
-        "zpci: Reported PCI device status",
-    ]
-    assert drv.calls == []
+    inject(fw, pec=0x40)
+
+    assert drv.names() == ["error_detected"]
     assert pdev_of(0x10).error_state == pci_channel_io_perm_failure
-    assert uevent_envs() == []
-    assert fw.reports[0].text.splitlines()[1] == "status: failed (pass-through)"
-    assert fw.function(0x10).error  # the host left the function in the error state
-
+    assert (zdev.pending_errs.count, zdev.pending_errs.head, zdev.pending_errs.tail) == (1, 0, 1)
+    rec = zdev.pending_errs.err[0]
+    assert (rec.fid, rec.fh, rec.pec) == (0x10, fw.fh(0x10), 0x40)
+    zpci_stop_mediated_recovery(zdev)
     assert zpci_kvm_hook.kvm_unregister is not None
     zpci_kvm_hook.kvm_unregister(zdev)
-    assert zdev.kzdev is None and guest.destroyed is False
+
+
+def test_mediated_recovery_stores_the_record_and_leaves_recovery_to_userspace(zmachine: Machine) -> None:
+    """v17 4/7: the driver is told (error_detected), the record is queued, the host
+    does no state clear and no reset; status "in progress"."""
+    fw = zmachine()
+    drv = bind(error_detected=PCI_ERS_RESULT_CAN_RECOVER)
+    zdev = zdev_of(0x10)
+    zpci_start_mediated_recovery(zdev)
+
+    lines = inject(fw, pec=0x3A, faddr=0x1234000, mvn=5)
+
+    assert lines == [
+        f"zpci: {NAME}: Event 0x3a reports an error for PCI function 0x10",
+        f"zpci: {NAME}: Leaving recovery of pass-through device to user-space",
+        "zpci: Reported PCI device status",
+    ]
+    assert drv.names() == ["error_detected"]
+    assert uevent_envs() == [BEGIN]
+    assert fw.reports[0].text.splitlines()[1] == "status: in progress"
+    assert pdev_of(0x10).error_state == pci_channel_io_frozen
+    assert fw.function(0x10).error  # the host did not clear the error state
+    assert zdev.pending_errs.count == 1
+    rec = zdev.pending_errs.err[0]
+    assert (rec.fid, rec.pec, rec.faddr, rec.mvn) == (0x10, 0x3A, 0x1234000, 5)
+
+
+def test_a_full_queue_still_counts_as_mediated(zmachine: Machine) -> None:
+    """v17 4/7 (the v16 -> v17 fix): the fifth error finds the queue full, is logged
+    and dropped, and recovery is still left to userspace."""
+    fw = zmachine()
+    bind(error_detected=PCI_ERS_RESULT_CAN_RECOVER)
+    zdev = zdev_of(0x10)
+    zpci_start_mediated_recovery(zdev)
+    for n in range(4):
+        inject(fw, pec=0x3A, faddr=n)
+
+    lines = inject(fw, pec=0x3A, faddr=4)
+
+    assert lines == [
+        f"zpci: {NAME}: Event 0x3a reports an error for PCI function 0x10",
+        f"zpci: {NAME}: Maximum number (4) of pending error events queued",
+        f"zpci: {NAME}: Leaving recovery of pass-through device to user-space",
+        "zpci: Reported PCI device status",
+    ]
+    assert [fw.reports[n].text.splitlines()[1] for n in range(5)] == ["status: in progress"] * 5
+    assert zdev.pending_errs.count == 4
+    assert [zdev.pending_errs.err[i].faddr for i in range(4)] == [0, 1, 2, 3]
+
+
+def test_store_pci_error_outside_mediated_recovery_is_einval_and_silent(zmachine: Machine) -> None:
+    zmachine()
+    pdev = pdev_of(0x10)
+    before = len(dmesg())
+
+    assert zpci_store_pci_error(pdev, zpci_ccdf_err(fid=0x10, pec=0x3A)) == -errno.EINVAL
+
+    assert zdev_of(0x10).pending_errs.count == 0
+    assert len(dmesg()) == before
+
+
+def test_store_pci_error_queues_fifo_and_the_u8_counters_wrap(zmachine: Machine) -> None:
+    zmachine()
+    pdev, zdev = pdev_of(0x10), zdev_of(0x10)
+    zpci_start_mediated_recovery(zdev)
+    zdev.pending_errs.head = zdev.pending_errs.tail = 254  # as after 254 records
+
+    assert [zpci_store_pci_error(pdev, zpci_ccdf_err(pec=pec)) for pec in (1, 2, 3, 4)] == [0] * 4
+    assert zpci_store_pci_error(pdev, zpci_ccdf_err(pec=5)) == -errno.ENOMEM
+
+    p = zdev.pending_errs
+    assert (p.count, p.head, p.tail) == (4, 254, 2)  # tail wrapped 255 -> 0
+    assert [p.err[i % 4].pec for i in (254, 255, 256, 257)] == [1, 2, 3, 4]
+
+
+def test_stop_mediated_recovery_logs_unhandled_records_and_clears_the_queue(zmachine: Machine) -> None:
+    zmachine()
+    pdev, zdev = pdev_of(0x10), zdev_of(0x10)
+    zpci_start_mediated_recovery(zdev)
+    zpci_store_pci_error(pdev, zpci_ccdf_err(pec=0x3A))
+    zpci_store_pci_error(pdev, zpci_ccdf_err(pec=0x3A))
+
+    zpci_stop_mediated_recovery(zdev)
+
+    assert log()[-1] == "zpci: Unhandled PCI error events count=2 for PCI function 0x10"
+    assert bytes(zdev.pending_errs) == bytes(ctypes.sizeof(zdev.pending_errs))
+    assert zpci_store_pci_error(pdev, zpci_ccdf_err(pec=0x3A)) == -errno.EINVAL
+
+
+def test_stop_with_an_empty_queue_logs_nothing(zmachine: Machine) -> None:
+    zmachine()
+    zdev = zdev_of(0x10)
+    zpci_start_mediated_recovery(zdev)
+    before = len(dmesg())
+    zpci_stop_mediated_recovery(zdev)
+    assert len(dmesg()) == before
 
 
 def test_event_with_a_stale_handle_is_ignored(zmachine: Machine) -> None:
@@ -298,16 +418,19 @@ def test_error_event_is_written_to_the_debug_feature(zmachine: Machine) -> None:
     assert f"err fid:10, fh:{fh:x}, pec:3a" in msgs
 
 
-def test_lock_order_state_lock_device_lock_kzdev_lock(zmachine: Machine) -> None:
+def test_lock_order_state_lock_device_lock_pending_errs_lock(zmachine: Machine) -> None:
+    """v17 4/7: the event path takes pending_errs_lock under the device lock (held
+    by zpci_event_attempt_error_recovery() and, through pci_dev_lock(), by
+    zpci_event_io_failure()); kzdev_lock is no longer taken."""
     fw = zmachine()
     bind(error_detected=PCI_ERS_RESULT_DISCONNECT)
     inject(fw)
     edges = {(e.held, e.taken) for e in lockdep.lockdep_edges()}
     assert ("zdev->state_lock", "&dev->mutex") in edges
-    assert ("&dev->mutex", "zdev->kzdev_lock") in edges
-    assert ("zdev->state_lock", "zdev->kzdev_lock") in edges
+    assert ("&dev->mutex", "zdev->pending_errs_lock") in edges
+    assert ("zdev->state_lock", "zdev->pending_errs_lock") in edges
     assert ("zdev->state_lock", "pci_lock") in edges  # pci_dev_lock() in zpci_event_io_failure()
-    assert ("zdev->kzdev_lock", "&dev->mutex") not in edges
+    assert not any("zdev->kzdev_lock" in edge for edge in edges)
     assert lockdep.reports == []
 
 

@@ -19,16 +19,25 @@ import uapi.linux.vfio_zdev as Z
 from kernel.include.linux.pci import PCI_ERS_RESULT_CAN_RECOVER, pci_channel_io_frozen
 from kernel.lib.printk import dmesg
 from kernel.s390.include.asm.kvm_host import kvm
+from kernel.s390.include.asm.pci import zpci_dev
 from kernel.s390.pci.pci import get_zdev_by_fid
 from kernel.s390.pci.pci_bus import zpci_zdev_put
+from kernel.s390.pci.pci_kvm_hook import zpci_kvm_hook
 from kernel.vfio.pci import vfio_pci_core
 from kernel.vfio.pci.vfio_pci import vfio_pci_driver
 from kernel.virt.kvm.vfio import kvm_vfio_file_add
 from sim.pci.function import PciFunction
 from sim.userspace import syscalls
-from tests.kernel.vfio.pci.conftest import FID, Machine, pdev_of
+from tests.kernel.vfio.pci.conftest import FID, Machine
 
 MachineFactory = Callable[..., Machine]
+
+
+def zdev_of(fid: int) -> zpci_dev:
+    zdev = get_zdev_by_fid(fid)
+    assert zdev is not None
+    zpci_zdev_put(zdev)
+    return zdev
 
 
 def errno_of(fd: int, request: int, arg: object) -> int:
@@ -408,10 +417,10 @@ def test_close_drops_err_trigger(machine: MachineFactory, efd: int) -> None:
     assert vdev.err_trigger is None
 
 
-def test_recoverable_firmware_error_fires_err_eventfd_once(machine: MachineFactory, efd: int) -> None:
-    """No KVM: the host recovers the function with vfio-pci as the driver
-    (error_detected -> CAN_RECOVER -> clear error state -> RECOVERED); the user's
-    ERR eventfd fires once."""
+def test_recoverable_error_on_an_open_device_is_left_to_userspace(machine: MachineFactory, efd: int) -> None:
+    """v17 4/7: with vfio-pci's device open (no KVM needed), the record is stored for
+    userspace, the ERR eventfd fires once, and the host leaves the function in the
+    error state ("Leaving recovery of pass-through device to user-space")."""
     m = machine()
     pdev, vdev = m.bound()
     fd = m.open(vdev)
@@ -424,5 +433,49 @@ def test_recoverable_firmware_error_fires_err_eventfd_once(machine: MachineFacto
     assert os.eventfd_read(efd) == 1
     assert not ready(efd)
     texts = [line.text for line in dmesg()]
-    assert "zpci: 0000:00:00.0: The device is ready to resume operations" in texts
-    assert pdev_of(FID) is pdev
+    assert "zpci: 0000:00:00.0: Leaving recovery of pass-through device to user-space" in texts
+    assert "zpci: 0000:00:00.0: The device is ready to resume operations" not in texts
+    zdev = zdev_of(FID)
+    assert zdev.pending_errs.count == 1 and zdev.pending_errs.err[0].pec == 0x3A
+    assert pdev.error_state == pci_channel_io_frozen
+    assert m.fw.function(FID).error
+
+
+def test_open_starts_and_close_stops_mediated_recovery(machine: MachineFactory) -> None:
+    """v17 4/7: close counts the records userspace never fetched and empties the
+    queue; the next opener starts with none."""
+    m = machine()
+    _, vdev = m.bound()
+    zdev = zdev_of(FID)
+    assert not zdev.pending_errs.mediated_recovery
+    fd = m.open(vdev)
+    assert zdev.pending_errs.mediated_recovery
+    m.fw.inject_error(FID, pec=0x3A)
+    assert m.fw.wait_events_handled()
+    assert zdev.pending_errs.count == 1
+
+    m.close(fd)
+
+    assert "zpci: Unhandled PCI error events count=1 for PCI function 0x10" in [t.text for t in dmesg()]
+    assert not zdev.pending_errs.mediated_recovery and zdev.pending_errs.count == 0
+    m.open(vdev)
+    assert zdev.pending_errs.mediated_recovery and zdev.pending_errs.count == 0
+
+
+def test_failing_kvm_registration_stops_mediated_recovery_again(
+    machine: MachineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """v17 4/7: without the KVM hook the open fails with ENOENT, and the mediated
+    recovery it started is stopped again."""
+    m = machine()
+    _, vdev = m.bound()
+    zdev = zdev_of(FID)
+    monkeypatch.setattr(zpci_kvm_hook, "kvm_register", None)
+    fd, iommufd = m.open_unbound(vdev)
+    assert kvm_vfio_file_add(kvm(), fd) == 0
+
+    with pytest.raises(OSError) as e:
+        m.bind(fd, iommufd)
+
+    assert e.value.errno == errno.ENOENT
+    assert not zdev.pending_errs.mediated_recovery
