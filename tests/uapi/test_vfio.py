@@ -41,6 +41,27 @@ def offsets(struct: type[ctypes.Structure]) -> dict[str, int]:
         ),
         (V.vfio_device_attach_iommufd_pt, 16, {"argsz": 0, "flags": 4, "pt_id": 8, "pasid": 12}),
         (V.vfio_device_detach_iommufd_pt, 12, {"argsz": 0, "flags": 4, "pasid": 8}),
+        (  # v17 5/7; the bit-field word (ett..rw) sits at 16, then a 4-byte hole
+            V.vfio_device_feature_zpci_err,
+            72,
+            {
+                "feature_flags": 0,
+                "reserved1": 4,
+                "fh": 8,
+                "fid": 12,
+                "ett": 16,
+                "mvn": 16,
+                "dmaas": 16,
+                "reserved2": 16,
+                "q": 16,
+                "rw": 16,
+                "faddr": 24,
+                "reserved3": 32,
+                "reserved4": 36,
+                "pec": 38,
+                "reserved5": 40,
+            },
+        ),
     ],
 )
 def test_struct_size_and_every_field_offset(
@@ -114,11 +135,9 @@ def test_feature_flags_and_numbers() -> None:
         V.VFIO_DEVICE_FEATURE_BUS_MASTER,
         V.VFIO_DEVICE_FEATURE_DMA_BUF,
         V.VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2,
+        V.VFIO_DEVICE_FEATURE_ZPCI_ERROR,  # v17 5/7
     ]
-    assert features == list(range(13))
-    # 13 (ZPCI_ERROR) belongs to v17 5/7, not to the base
-    assert not hasattr(V, "VFIO_DEVICE_FEATURE_ZPCI_ERROR")
-    assert not hasattr(V, "vfio_device_feature_zpci_err")
+    assert features == list(range(14))
 
 
 def test_pci_region_and_irq_indexes() -> None:

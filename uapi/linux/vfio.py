@@ -2,10 +2,9 @@
 
 Base: Linux 7.1-rc4.  Read from legoater/linux @ 1d9bf54a4264 (archive id 53211715097)
 with the older version of the series' ``VFIO_DEVICE_FEATURE_ZPCI_ERROR`` block
-removed, so this is the pre-series header.  v17 patch 5/7 ("vfio-pci/zdev: Add a
-device feature for error information") later adds ``struct
-vfio_device_feature_zpci_err`` and ``VFIO_DEVICE_FEATURE_ZPCI_ERROR 13``; they are
-deliberately absent here.
+removed.  v17 patch 5/7 ("vfio-pci/zdev: Add a device feature for error
+information") adds ``struct vfio_device_feature_zpci_err`` and
+``VFIO_DEVICE_FEATURE_ZPCI_ERROR 13``.
 
 Layouts are ``ctypes.BigEndianStructure`` with the C member names and the s390x ABI:
 big-endian, natural alignment (``__u64``/``__aligned_u64`` at 8 bytes), nothing
@@ -147,6 +146,8 @@ __all__ = [
     "VFIO_DEVICE_FEATURE_BUS_MASTER",
     "VFIO_DEVICE_FEATURE_DMA_BUF",
     "VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2",
+    "VFIO_DEVICE_FEATURE_ZPCI_ERROR",
+    "vfio_device_feature_zpci_err",
     "VFIO_MIGRATION_STOP_COPY",
     "VFIO_MIGRATION_P2P",
     "VFIO_MIGRATION_PRE_COPY",
@@ -416,3 +417,33 @@ VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: Final = 9
 VFIO_DEVICE_FEATURE_BUS_MASTER: Final = 10
 VFIO_DEVICE_FEATURE_DMA_BUF: Final = 11
 VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2: Final = 12
+
+
+class vfio_device_feature_zpci_err(ctypes.BigEndianStructure):
+    """VFIO_DEVICE_FEATURE_ZPCI_ERROR: one PCI error record of a zPCI function, as the
+    s390 firmware reported it, for userspace to act on (GET only; -ENOMSG when none is
+    pending).  The fields are the firmware's CCDF fields, copied one by one; the
+    reserved fields and ``feature_flags`` are zero.  Not packed: natural alignment
+    leaves a 4-byte hole after the bit-field word (before ``faddr``) and 4 bytes of
+    tail padding, 72 bytes in all."""
+
+    _fields_ = [
+        ("feature_flags", ctypes.c_uint32),  # indicate future features
+        ("reserved1", ctypes.c_uint32),
+        ("fh", ctypes.c_uint32),  # function handle
+        ("fid", ctypes.c_uint32),  # function id
+        ("ett", ctypes.c_uint32, 4),  # expected table type
+        ("mvn", ctypes.c_uint32, 12),  # MSI vector number
+        ("dmaas", ctypes.c_uint32, 8),  # DMA address space
+        ("reserved2", ctypes.c_uint32, 6),
+        ("q", ctypes.c_uint32, 1),  # event qualifier
+        ("rw", ctypes.c_uint32, 1),  # read/write
+        ("faddr", ctypes.c_uint64),  # failing address
+        ("reserved3", ctypes.c_uint32),
+        ("reserved4", ctypes.c_uint16),
+        ("pec", ctypes.c_uint16),  # PCI event code
+        ("reserved5", ctypes.c_uint8 * 28),  # allow for future expansion
+    ]
+
+
+VFIO_DEVICE_FEATURE_ZPCI_ERROR: Final = 13

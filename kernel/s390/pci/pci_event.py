@@ -11,7 +11,8 @@ guest owned the function) and the pass-through early exits, adds
 ``zpci_store_pci_error``/``zpci_start_mediated_recovery``/
 ``zpci_stop_mediated_recovery`` and passes the ccdf to the recovery and io-failure
 paths.  Whether userspace recovers the function (vfio-pci has it open) is now decided
-once per event, from the result of storing the error record.
+once per event, from the result of storing the error record.  v17 5/7 adds
+``zpci_get_pending_error``, through which vfio-pci hands the records to userspace.
 
 The CCDFs come from firmware: ``zpci_event_error(data)``/``zpci_event_availability(data)``
 take the bytes of the SEI area's content-code-dependent field, as the C takes a
@@ -87,6 +88,7 @@ __all__ = [
     "zpci_ccdf_err",
     "zpci_event_availability",
     "zpci_event_error",
+    "zpci_get_pending_error",
     "zpci_start_mediated_recovery",
     "zpci_stop_mediated_recovery",
 ]
@@ -156,6 +158,27 @@ def zpci_store_pci_error(pdev: pci_dev, ccdf: zpci_ccdf_err) -> int:
         )
         zdev.pending_errs.tail += 1  # a u8: wraps at 256
         zdev.pending_errs.count += 1
+        return 0
+
+
+def zpci_get_pending_error(zdev: zpci_dev, ccdf: zpci_ccdf_err) -> int:
+    """Take the oldest queued record into ``ccdf``: 0, or -ENOMSG when none is
+    queued (EXPORT_SYMBOL_GPL: vfio-pci's VFIO_DEVICE_FEATURE_ZPCI_ERROR).  Looks at
+    the queue only, not at whether mediated recovery is on."""
+    head = 0
+
+    with guard(mutex)(zdev.pending_errs_lock):
+        if not zdev.pending_errs.count:
+            return -errno.ENOMSG
+
+        head = zdev.pending_errs.head % ZPCI_ERR_PENDING_MAX
+        ctypes.memmove(
+            ctypes.addressof(ccdf),
+            ctypes.addressof(zdev.pending_errs.err[head]),
+            ctypes.sizeof(zpci_ccdf_err),
+        )
+        zdev.pending_errs.head += 1  # a u8: wraps at 256
+        zdev.pending_errs.count -= 1
         return 0
 
 

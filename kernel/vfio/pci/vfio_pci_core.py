@@ -1,13 +1,14 @@
-"""drivers/vfio/pci/vfio_pci_core.c (Linux 7.1-rc4, before the v17 series): the
-vfio-pci core: enabling and disabling a function for a user, the device file's
-ioctls, the error handler.
+"""drivers/vfio/pci/vfio_pci_core.c (Linux 7.1-rc4 with the v17 series): the vfio-pci
+core: enabling and disabling a function for a user, the device file's ioctls, the
+error handler.
 
 Read from legoater/linux @ 0dace9cdb9f5 (archive id 53534987279), which carries an
-older version of the series; following the v17 patch context (5/7 archive id
-56094658719, 6/7 55778809198, 7/7 55803942612) this port has the base text:
+older version of the series; the base follows the v17 patch context instead (5/7
+archive id 56094658719, 6/7 55778809198, 7/7 55803942612), and the patches apply on
+top of it:
 
 * v17 5/7 adds ``case VFIO_DEVICE_FEATURE_ZPCI_ERROR`` to
-  :func:`vfio_pci_core_ioctl_feature`: absent here, feature 13 answers -ENOTTY;
+  :func:`vfio_pci_core_ioctl_feature` (-ENOTTY before it);
 * v17 6/7 adds ``vfio_pci_core_aer_reset_done()`` and ``.reset_done`` in
   :data:`vfio_pci_core_err_handlers`: absent here, the table has only
   ``.error_detected``;
@@ -135,6 +136,7 @@ from kernel.vfio.pci.vfio_pci_priv import (
     vfio_pci_is_vga,
     vfio_pci_vga_rw,
     vfio_pci_zdev_close_device,
+    vfio_pci_zdev_feature_err,
     vfio_pci_zdev_open_device,
 )
 from kernel.vfio.pci.vfio_pci_rdwr import vfio_pci_bar_rw
@@ -173,6 +175,7 @@ from uapi.linux.vfio import (
     VFIO_DEVICE_FEATURE_MASK,
     VFIO_DEVICE_FEATURE_PCI_VF_TOKEN,
     VFIO_DEVICE_FEATURE_SET,
+    VFIO_DEVICE_FEATURE_ZPCI_ERROR,
     VFIO_DEVICE_FLAGS_CAPS,
     VFIO_DEVICE_FLAGS_PCI,
     VFIO_DEVICE_FLAGS_RESET,
@@ -919,6 +922,8 @@ def vfio_pci_core_ioctl_feature(device: vfio_device, flags: int, arg: int, argsz
         return vfio_pci_core_feature_token(vdev, flags, arg, argsz)
     elif nr == VFIO_DEVICE_FEATURE_DMA_BUF:
         return vfio_pci_core_feature_dma_buf(vdev, flags, arg, argsz)
+    elif nr == VFIO_DEVICE_FEATURE_ZPCI_ERROR:
+        return vfio_pci_zdev_feature_err(device, flags, arg, argsz)
     else:
         return -errno.ENOTTY
 

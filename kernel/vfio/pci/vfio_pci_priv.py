@@ -1,4 +1,5 @@
-"""drivers/vfio/pci/vfio_pci_priv.h (Linux 7.1-rc4): vfio-pci's private header.
+"""drivers/vfio/pci/vfio_pci_priv.h (Linux 7.1-rc4 with the v17 series): vfio-pci's
+private header.
 
 Base text: legoater/linux @ 52fde020a283 (archive id 53671605560) without the
 old-series ``vfio_pci_zdev_feature_err`` declarations (BASE.md: equal to the v17 5/7
@@ -19,10 +20,10 @@ The ``#ifdef`` blocks.  C picks a branch when the kernel is compiled; this model
 it when the function is called, with ``IS_ENABLED()``, so that a test can boot
 "another kernel" with ``start_kernel(CONFIG_VFIO_PCI_ZDEV_KVM=False)``:
 
-* ``CONFIG_VFIO_PCI_ZDEV_KVM`` (y on s390 with KVM): the three zdev functions are
+* ``CONFIG_VFIO_PCI_ZDEV_KVM`` (y on s390 with KVM): the four zdev functions are
   :mod:`kernel.vfio.pci.vfio_pci_zdev`'s (imported at call time, as the linker
   resolves them); otherwise the ``static inline`` stubs: add_caps ``-ENODEV``, open
-  ``0``, close does nothing.
+  ``0``, close does nothing, the error feature ``-ENOTTY``.
 * ``CONFIG_VFIO_PCI_VGA`` and ``CONFIG_VFIO_PCI_IGD`` are x86 options, off on s390:
   only their stubs exist.
 * ``CONFIG_VFIO_PCI_DMABUF`` is off in this model's configuration (it needs real
@@ -38,7 +39,7 @@ from kernel.lib.kconfig import CONFIG_VFIO_PCI_DMABUF, CONFIG_VFIO_PCI_ZDEV_KVM,
 
 if TYPE_CHECKING:
     from kernel.include.linux.pci import pci_dev
-    from kernel.include.linux.vfio import vfio_info_cap
+    from kernel.include.linux.vfio import vfio_device, vfio_info_cap
     from kernel.include.linux.vfio_pci_core import vfio_pci_core_device
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "vfio_pci_is_vga",
     "vfio_pci_vga_rw",
     "vfio_pci_zdev_close_device",
+    "vfio_pci_zdev_feature_err",
     "vfio_pci_zdev_open_device",
 ]
 
@@ -104,6 +106,14 @@ def vfio_pci_zdev_close_device(vdev: vfio_pci_core_device) -> None:
         from kernel.vfio.pci import vfio_pci_zdev
 
         vfio_pci_zdev.vfio_pci_zdev_close_device(vdev)
+
+
+def vfio_pci_zdev_feature_err(device: vfio_device, flags: int, arg: int, argsz: int) -> int:
+    if IS_ENABLED(CONFIG_VFIO_PCI_ZDEV_KVM):
+        from kernel.vfio.pci import vfio_pci_zdev
+
+        return vfio_pci_zdev.vfio_pci_zdev_feature_err(device, flags, arg, argsz)
+    return -errno.ENOTTY
 
 
 def vfio_pci_is_vga(pdev: pci_dev) -> bool:

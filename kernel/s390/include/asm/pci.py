@@ -6,7 +6,8 @@ Base text: legoater/linux @ 25f192f9 with ``bool mediated_recovery`` dropped and
 4/7 pre-image).  v17 4/7 adds ``struct zpci_ccdf_err`` (moved here from pci_event.c),
 ``struct zpci_ccdf_pending``, ``ZPCI_ERR_PENDING_MAX`` and the ``pending_errs`` /
 ``pending_errs_lock`` fields of ``struct zpci_dev``, and the prototypes of
-``zpci_start/stop_mediated_recovery`` (in :mod:`kernel.s390.pci.pci_event`).
+``zpci_start/stop_mediated_recovery``; v17 5/7 the prototype of
+``zpci_get_pending_error`` (all three in :mod:`kernel.s390.pci.pci_event`).
 
 ``struct zpci_ccdf_err`` comes from firmware and ``struct zpci_ccdf_pending`` is
 copied and cleared byte-wise (memcpy/memset), so both are ctypes structures with the

@@ -264,14 +264,24 @@ def test_err_handlers_have_no_reset_done() -> None:
     assert vfio_pci_driver.err_handler.reset_done is None
 
 
-def test_device_feature_13_is_enotty(machine: MachineFactory) -> None:
+def test_device_feature_13_is_dispatched_to_zdev_and_enotty_without_zdev_kvm(
+    machine: MachineFactory,
+) -> None:
+    """v17 5/7: feature 13 reaches vfio_pci_zdev_feature_err() (PROBE succeeds);
+    with CONFIG_VFIO_PCI_ZDEV_KVM off, vfio_pci_priv.h's stub answers -ENOTTY."""
+    from kernel.lib.kconfig import kconfig_override
+
     m = machine()
     _, vdev = m.bound()
     fd = m.open(vdev)
-    for flags in (V.VFIO_DEVICE_FEATURE_GET, V.VFIO_DEVICE_FEATURE_PROBE | V.VFIO_DEVICE_FEATURE_GET):
-        buf = bytearray(80)
-        struct.pack_into(">II", buf, 0, 80, flags | 13)
-        assert errno_of(fd, V.VFIO_DEVICE_FEATURE, buf) == errno.ENOTTY
+    probe = bytearray(80)
+    struct.pack_into(">II", probe, 0, 80, V.VFIO_DEVICE_FEATURE_PROBE | V.VFIO_DEVICE_FEATURE_GET | 13)
+    assert syscalls.ioctl(fd, V.VFIO_DEVICE_FEATURE, probe) == 0
+    with kconfig_override(CONFIG_VFIO_PCI_ZDEV_KVM=False):
+        for flags in (V.VFIO_DEVICE_FEATURE_GET, V.VFIO_DEVICE_FEATURE_PROBE | V.VFIO_DEVICE_FEATURE_GET):
+            buf = bytearray(80)
+            struct.pack_into(">II", buf, 0, 80, flags | 13)
+            assert errno_of(fd, V.VFIO_DEVICE_FEATURE, buf) == errno.ENOTTY
 
 
 def test_device_feature_vf_token_and_dma_buf_are_enotty(machine: MachineFactory) -> None:
