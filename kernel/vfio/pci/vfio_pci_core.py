@@ -10,8 +10,7 @@ top of it:
 * v17 5/7 adds ``case VFIO_DEVICE_FEATURE_ZPCI_ERROR`` to
   :func:`vfio_pci_core_ioctl_feature` (-ENOTTY before it);
 * v17 6/7 adds ``vfio_pci_core_aer_reset_done()`` and ``.reset_done`` in
-  :data:`vfio_pci_core_err_handlers`: absent here, the table has only
-  ``.error_detected``;
+  :data:`vfio_pci_core_err_handlers` (the table had only ``.error_detected``);
 * v17 7/7 drops the ``pci_is_pcie()`` tests for ``VFIO_PCI_ERR_IRQ_INDEX`` in
   :func:`vfio_pci_get_irq_count` and :func:`vfio_pci_ioctl_get_irq_info`: present
   here, so a function without a PCIe capability (ISM) has no ERR interrupt.
@@ -109,6 +108,7 @@ from kernel.pci.pci import (
     pci_intx,
     pci_intx_mask_supported,
     pci_load_and_free_saved_state,
+    pci_load_saved_state,
     pci_probe_reset_bus,
     pci_probe_reset_slot,
     pci_reset_bus,
@@ -1106,10 +1106,23 @@ def vfio_pci_core_aer_err_detected(pdev: pci_dev, state: pci_channel_state_t) ->
     return PCI_ERS_RESULT_CAN_RECOVER
 
 
-#: ``const struct pci_error_handlers vfio_pci_core_err_handlers``: in the base only
-#: ``.error_detected`` (v17 6/7 adds ``.reset_done``).
+def vfio_pci_core_aer_reset_done(pdev: pci_dev) -> None:
+    """After a reset of the function (the PCI core calls it from pci_dev_restore(),
+    so for VFIO_DEVICE_RESET too): put back the config state vfio-pci saved when
+    the device was opened, if it has one."""
+    vdev: vfio_pci_core_device = dev_get_drvdata(pdev.dev)
+
+    if vdev.pci_saved_state is None:
+        return
+
+    pci_load_saved_state(pdev, vdev.pci_saved_state)
+    pci_restore_state(pdev)
+
+
+#: ``const struct pci_error_handlers vfio_pci_core_err_handlers``.
 vfio_pci_core_err_handlers = pci_error_handlers(
     error_detected=vfio_pci_core_aer_err_detected,
+    reset_done=vfio_pci_core_aer_reset_done,
 )
 
 

@@ -18,6 +18,7 @@ import uapi.linux.vfio as V
 import uapi.linux.vfio_zdev as Z
 from kernel.include.linux.pci import PCI_ERS_RESULT_CAN_RECOVER, pci_channel_io_frozen
 from kernel.lib.printk import dmesg
+from kernel.pci.access import pci_read_config_dword, pci_write_config_dword
 from kernel.s390.include.asm.kvm_host import kvm
 from kernel.s390.include.asm.pci import zpci_dev
 from kernel.s390.pci.pci import get_zdev_by_fid
@@ -29,6 +30,7 @@ from kernel.virt.kvm.vfio import kvm_vfio_file_add
 from sim.pci.function import PciFunction
 from sim.userspace import syscalls
 from tests.kernel.vfio.pci.conftest import FID, Machine
+from uapi.linux.pci_regs import PCI_BASE_ADDRESS_0
 
 MachineFactory = Callable[..., Machine]
 
@@ -258,10 +260,46 @@ def test_non_pcie_function_has_no_err_irq(machine: MachineFactory, efd: int) -> 
     assert irq_info(fd, V.VFIO_PCI_REQ_IRQ_INDEX).count == 1
 
 
-def test_err_handlers_have_no_reset_done() -> None:
+def test_err_handlers_have_reset_done() -> None:
+    """v17 6/7."""
     assert vfio_pci_driver.err_handler is vfio_pci_core.vfio_pci_core_err_handlers
     assert vfio_pci_driver.err_handler.error_detected is vfio_pci_core.vfio_pci_core_aer_err_detected
-    assert vfio_pci_driver.err_handler.reset_done is None
+    assert vfio_pci_driver.err_handler.reset_done is vfio_pci_core.vfio_pci_core_aer_reset_done
+
+
+def test_reset_done_restores_the_state_saved_at_open(machine: MachineFactory) -> None:
+    """v17 6/7: after VFIO_DEVICE_RESET the PCI core calls reset_done, which loads
+    the state vfio-pci saved when the device was opened and restores it -- not the
+    state of just before the reset (what the PCI core's own restore brings back)."""
+    fn = PciFunction(0x1AF4, 0x1041)
+    m = machine({FID: fn})
+    pdev, vdev = m.bound()
+    pci_write_config_dword(pdev, PCI_BASE_ADDRESS_0, 0xA0000000)
+    fd = m.open(vdev)
+    assert vdev.pci_saved_state is not None
+    pci_write_config_dword(pdev, PCI_BASE_ADDRESS_0, 0xB0000000)  # changed after open
+    resets = len(fn.resets)
+
+    assert syscalls.ioctl(fd, V.VFIO_DEVICE_RESET) == 0
+
+    assert fn.resets[resets:] == ["flr"]
+    assert pci_read_config_dword(pdev, PCI_BASE_ADDRESS_0)[1] == 0xA0000000
+    assert not any(line.text.endswith(": reset done") for line in dmesg())  # the callback ran
+
+
+def test_reset_done_without_saved_state_does_nothing(machine: MachineFactory) -> None:
+    """v17 6/7: a function bound to vfio-pci but never opened has no saved state."""
+    fn = PciFunction(0x1AF4, 0x1041)
+    m = machine({FID: fn})
+    pdev, vdev = m.bound()
+    assert vdev.pci_saved_state is None
+    pci_write_config_dword(pdev, PCI_BASE_ADDRESS_0, 0xB0000000)
+    before = len(dmesg())
+
+    vfio_pci_core.vfio_pci_core_aer_reset_done(pdev)
+
+    assert pci_read_config_dword(pdev, PCI_BASE_ADDRESS_0)[1] == 0xB0000000
+    assert len(dmesg()) == before
 
 
 def test_device_feature_13_is_dispatched_to_zdev_and_enotty_without_zdev_kvm(
