@@ -12,8 +12,8 @@ top of it:
 * v17 6/7 adds ``vfio_pci_core_aer_reset_done()`` and ``.reset_done`` in
   :data:`vfio_pci_core_err_handlers` (the table had only ``.error_detected``);
 * v17 7/7 drops the ``pci_is_pcie()`` tests for ``VFIO_PCI_ERR_IRQ_INDEX`` in
-  :func:`vfio_pci_get_irq_count` and :func:`vfio_pci_ioctl_get_irq_info`: present
-  here, so a function without a PCIe capability (ISM) has no ERR interrupt.
+  :func:`vfio_pci_get_irq_count` and :func:`vfio_pci_ioctl_get_irq_info`, so a
+  function without a PCIe capability (ISM) has an ERR interrupt too.
 
 ``vfio_pci_core_aer_err_detected()`` is the 7.1 RCU form (BASE.md, archive id
 55947823361).  ``core_vdev->precopy_info_v2 = 0;`` in close is kept from the stored
@@ -67,7 +67,6 @@ from kernel.include.linux.pci import (
     pci_dev,
     pci_error_handlers,
     pci_ers_result_t,
-    pci_is_pcie,
     pci_is_root_bus,
     pci_physfn,
     pci_slot,
@@ -631,8 +630,7 @@ def vfio_pci_get_irq_count(vdev: vfio_pci_core_device, irq_type: int) -> int:
             _, flags = pci_read_config_word(pdev, pos + PCI_MSIX_FLAGS)
             return (flags & PCI_MSIX_FLAGS_QSIZE) + 1
     elif irq_type == VFIO_PCI_ERR_IRQ_INDEX:
-        if pci_is_pcie(pdev):
-            return 1
+        return 1
     elif irq_type == VFIO_PCI_REQ_IRQ_INDEX:
         return 1
 
@@ -815,9 +813,8 @@ def vfio_pci_ioctl_get_irq_info(vdev: vfio_pci_core_device, arg: int) -> int:
     if (
         VFIO_PCI_INTX_IRQ_INDEX <= info.index <= VFIO_PCI_MSIX_IRQ_INDEX
         or info.index == VFIO_PCI_REQ_IRQ_INDEX
+        or info.index == VFIO_PCI_ERR_IRQ_INDEX
     ):
-        pass
-    elif info.index == VFIO_PCI_ERR_IRQ_INDEX and pci_is_pcie(vdev.pdev):
         pass
     else:
         return -errno.EINVAL

@@ -1,10 +1,11 @@
-"""drivers/vfio/pci/vfio_pci_intrs.c (Linux 7.1-rc4, near-base): vfio-pci interrupt
-handling, as far as the device file's ``VFIO_DEVICE_SET_IRQS`` reaches on s390.
+"""drivers/vfio/pci/vfio_pci_intrs.c (Linux 7.1-rc4, near-base, with the v17 series):
+vfio-pci interrupt handling, as far as the device file's ``VFIO_DEVICE_SET_IRQS``
+reaches on s390.
 
 Read from NVIDIA/NV-Kernels @ c49186da (archive id 58885146987), which BASE.md
 lists as the closest stored text (its ERR case sits at the base's line 859).  v17 7/7
 removes the ``pci_is_pcie()`` test in the ERR index's TRIGGER case of
-:func:`vfio_pci_set_irqs_ioctl`; this is the base, with the test.
+:func:`vfio_pci_set_irqs_ioctl`, so non-PCIe functions can register an error eventfd.
 
 Ported in full: the ERR and REQ indexes (:func:`vfio_pci_set_ctx_trigger_single`,
 :func:`vfio_pci_set_err_trigger`, :func:`vfio_pci_set_req_trigger`) and the dispatch
@@ -38,7 +39,6 @@ import errno
 from collections.abc import Callable
 
 import kernel.vfio.pci.vfio_pci_core as vfio_pci_core
-from kernel.include.linux.pci import pci_is_pcie
 from kernel.include.linux.vfio_pci_core import vfio_pci_core_device, vfio_pci_eventfd
 from kernel.lib.errno import IS_ERR
 from kernel.lib.eventfd import eventfd_ctx, eventfd_ctx_fdget, eventfd_ctx_put, eventfd_signal
@@ -378,8 +378,7 @@ def vfio_pci_set_irqs_ioctl(
             func = vfio_pci_set_msi_trigger
     elif index == VFIO_PCI_ERR_IRQ_INDEX:
         if action == VFIO_IRQ_SET_ACTION_TRIGGER:
-            if pci_is_pcie(vdev.pdev):
-                func = vfio_pci_set_err_trigger
+            func = vfio_pci_set_err_trigger
     elif index == VFIO_PCI_REQ_IRQ_INDEX:
         if action == VFIO_IRQ_SET_ACTION_TRIGGER:
             func = vfio_pci_set_req_trigger

@@ -241,23 +241,24 @@ def test_get_info_short_argsz_is_einval(machine: MachineFactory) -> None:
 # ---- pre-series behaviour the series changes ----
 
 
-def test_non_pcie_function_has_no_err_irq(machine: MachineFactory, efd: int) -> None:
-    """An ISM-like conventional function: GET_IRQ_INFO on the ERR index is -EINVAL
-    (the base's pci_is_pcie() test falls through to default), and registering an ERR
-    eventfd is -EINVAL (the count is 0: vfio_set_irqs_validate_and_prepare)."""
+def test_non_pcie_function_has_an_err_irq_that_fires_on_error(machine: MachineFactory, efd: int) -> None:
+    """v17 7/7: an ISM-like conventional PCI function (no PCIe capability) reports
+    one ERR interrupt, accepts an error eventfd, and a firmware error signals it."""
     m = machine({FID: PciFunction(0x1014, 0x04ED, pcie=False)})
     _, vdev = m.bound()
     fd = m.open(vdev)
 
-    info = V.vfio_irq_info(argsz=16, index=V.VFIO_PCI_ERR_IRQ_INDEX)
-    assert errno_of(fd, V.VFIO_DEVICE_GET_IRQ_INFO, info) == errno.EINVAL
-    assert vfio_pci_core.vfio_pci_get_irq_count(vdev, V.VFIO_PCI_ERR_IRQ_INDEX) == 0
+    info = irq_info(fd, V.VFIO_PCI_ERR_IRQ_INDEX)
+    assert (info.count, info.flags) == (1, V.VFIO_IRQ_INFO_EVENTFD | V.VFIO_IRQ_INFO_NORESIZE)
+    assert vfio_pci_core.vfio_pci_get_irq_count(vdev, V.VFIO_PCI_ERR_IRQ_INDEX) == 1
 
     flags = V.VFIO_IRQ_SET_DATA_EVENTFD | V.VFIO_IRQ_SET_ACTION_TRIGGER
-    assert errno_of(fd, V.VFIO_DEVICE_SET_IRQS, irq_set(3, flags, 1, s32(efd))) == errno.EINVAL
-    assert vdev.err_trigger is None
-    # the REQ index is there either way
-    assert irq_info(fd, V.VFIO_PCI_REQ_IRQ_INDEX).count == 1
+    assert syscalls.ioctl(fd, V.VFIO_DEVICE_SET_IRQS, irq_set(3, flags, 1, s32(efd))) == 0
+    assert vdev.err_trigger is not None
+
+    m.fw.inject_error(FID, pec=0x3A)
+    assert m.fw.wait_events_handled()
+    assert os.eventfd_read(efd) == 1
 
 
 def test_err_handlers_have_reset_done() -> None:
