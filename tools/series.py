@@ -101,54 +101,82 @@ def reverse_apply(tree: Path, series: Path = SERIES) -> None:
             )
 
 
-def cmd_check(_: argparse.Namespace) -> int:
+def check(root: Path = ROOT) -> int:
+    """Reverse-apply the series to a copy of ``root``; the number of patches."""
     with tempfile.TemporaryDirectory(prefix="zpcisim-series-") as tmp:
-        copy_tree(ROOT, Path(tmp))
-        reverse_apply(Path(tmp))
-    print(f"ok: the {len(patch_files())} patches reverse-apply to this tree")
+        copy_tree(root, Path(tmp))
+        reverse_apply(Path(tmp), root / "series")
+    return len(patch_files(root / "series"))
+
+
+def baseline(dst: Path, root: Path = ROOT) -> None:
+    """Write the pre-series tree of ``root`` into ``dst`` (new or empty)."""
+    if dst.exists() and any(dst.iterdir()):
+        raise SeriesError(f"{dst} exists and is not empty")
+    copy_tree(root, dst)
+    reverse_apply(dst, root / "series")
+
+
+def export(dst: Path, root: Path = ROOT) -> int:
+    """``dst`` becomes a git repository: the baseline, then one commit per patch."""
+    baseline(dst, root)
+    _git(["init", "-q", "-b", "series"], dst)
+    _git(["add", "-A"], dst)
+    _git(["commit", "-q", "-m", "baseline: Linux 7.1-rc4 before the v17 series"], dst)
+    patches = patch_files(root / "series")
+    for patch in patches:
+        text = patch.read_text()
+        subject, msgid = parse_header(text, patch.name)
+        note = text.split("\n---\n", 1)[0].split("\n", 2)[2].strip()
+        _git(["apply", "--index", "--whitespace=nowarn", "-"], dst, input_=text)
+        _git(["commit", "-q", "-m", f"{subject}\n\n{note}\n\nPorts: {msgid}"], dst)
+    return len(patches)
+
+
+def cmd_check(_: argparse.Namespace) -> int:
+    print(f"ok: the {check()} patches reverse-apply to this tree")
     return 0
 
 
 def cmd_baseline(ns: argparse.Namespace) -> int:
     dst = Path(ns.dir).resolve()
-    if dst.exists() and any(dst.iterdir()):
-        raise SeriesError(f"{dst} exists and is not empty")
-    copy_tree(ROOT, dst)
-    reverse_apply(dst)
+    baseline(dst)
     print(f"baseline (Linux 7.1-rc4 before the v17 series) written to {dst}")
     return 0
 
 
 def cmd_export(ns: argparse.Namespace) -> int:
     dst = Path(ns.dir).resolve()
-    if dst.exists() and any(dst.iterdir()):
-        raise SeriesError(f"{dst} exists and is not empty")
-    cmd_baseline(ns)
-    _git(["init", "-q", "-b", "series"], dst)
-    _git(["add", "-A"], dst)
-    _git(["commit", "-q", "-m", "baseline: Linux 7.1-rc4 before the v17 series"], dst)
-    for patch in patch_files():
-        text = patch.read_text()
-        subject, msgid = parse_header(text, patch.name)
-        _git(["apply", "--index", "--whitespace=nowarn", "-"], dst, input_=text)
-        _git(["commit", "-q", "-m", f"{subject}\n\nPorts: {msgid}"], dst)
-    print(f"exported baseline + {len(patch_files())} commits to {dst}")
+    n = export(dst)
+    print(f"exported baseline + {n} commits to {dst}")
     return 0
 
 
 def _filename(n: int, subject: str) -> str:
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", subject).strip("-")
+    """The name ``git format-patch`` gives patch ``n``: the subject with every run of
+    characters other than letters, digits, '_' and '.' turned into one '-'."""
+    slug = re.sub(r"[^A-Za-z0-9_.]+", "-", subject).strip("-.")
     return f"{n:04d}-{slug}.patch"
 
 
 def cmd_import(ns: argparse.Namespace) -> int:
     src = Path(ns.dir).resolve()
-    rev = [ns.range] if ns.range else []
+    n, taken = import_series(src, ns.range)
+    print(f"imported {n} patches into {SERIES} and {taken} files into {ROOT}")
+    return 0
+
+
+def import_series(src: Path, rev_range: str | None = None, root: Path = ROOT) -> tuple[int, int]:
+    """Rewrite ``root``'s series/ from seven commits of the git repository ``src``
+    (its last seven, or those of ``rev_range``) and take the files they touch from
+    ``src``'s tip.  Returns (patches written, files taken)."""
+    series = root / "series"
+    rev = [rev_range] if rev_range else []
     log = _git(["log", "--reverse", "--format=%H%x00%s%x00%b%x01", *rev], src)
     commits = [c.strip("\n").split("\0") for c in log.split("\x01") if c.strip()]
-    if ns.range:
+    if rev_range:
         if len(commits) != 7:
-            raise SeriesError(f"{ns.range} holds {len(commits)} commits, not the seven patches")
+            raise SeriesError(f"{rev_range} holds {len(commits)} commits, not the seven patches")
         patches = commits
         base = _git(["rev-parse", f"{patches[0][0]}^"], src).strip()
     else:
@@ -161,28 +189,28 @@ def cmd_import(ns: argparse.Namespace) -> int:
         m = re.search(r"^Ports: (<[^>\n]+>)$", body, flags=re.M)
         if m is None:
             raise SeriesError(f"commit {sha[:12]} ({subject}) has no 'Ports: <Message-ID>' line")
+        note = re.sub(r"^Ports: <[^>\n]+>\n?", "", body, flags=re.M).strip()
         diff = _git(["diff", "--no-color", "--no-ext-diff", f"{sha}^", sha, "--", *PATCHABLE], src)
         if not diff:
             raise SeriesError(f"commit {sha[:12]} ({subject}) changes no code or test file")
-        text = f"{subject}\nPorts: {m[1]}\n\nPython port of the kernel patch above (zpcisim).\n---\n{diff}"
+        text = f"{subject}\nPorts: {m[1]}\n\n{note}\n---\n{diff}"
         new.append((_filename(n, subject), text))
     touched = set(_git(["diff", "--name-only", base, patches[-1][0], "--", *PATCHABLE], src).split())
     for rel in sorted(touched):
-        s, d = src / rel, ROOT / rel
-        if src == ROOT:
+        s, d = src / rel, root / rel
+        if src == root:
             break
         if s.exists():
             d.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(s, d)
         elif d.exists():
             d.unlink()
-    for old in SERIES.glob("[0-9][0-9][0-9][0-9]-*.patch"):
+    for old in series.glob("[0-9][0-9][0-9][0-9]-*.patch"):
         old.unlink()
-    SERIES.mkdir(exist_ok=True)
+    series.mkdir(exist_ok=True)
     for name, text in new:
-        (SERIES / name).write_text(text)
-    print(f"imported {len(new)} patches into {SERIES} and {len(touched)} files into {ROOT}")
-    return 0
+        (series / name).write_text(text)
+    return len(new), (0 if src == root else len(touched))
 
 
 def main(argv: list[str] | None = None) -> int:
