@@ -14,6 +14,7 @@ import os
 import threading
 
 from kernel.lib.errno import ERR_PTR, ErrPtr
+from kernel.lib.trace import trace_event
 
 __all__ = ["eventfd_ctx", "eventfd_ctx_fdget", "eventfd_ctx_put", "eventfd_signal"]
 
@@ -63,6 +64,7 @@ def eventfd_signal(ctx: eventfd_ctx) -> None:
         if ctx._refs <= 0:
             return
         os.eventfd_write(ctx._fd, 1)
+    trace_event("eventfd_signal", ctx=ctx.id)
 
 
 def eventfd_ctx_get(ctx: eventfd_ctx) -> eventfd_ctx:

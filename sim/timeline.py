@@ -1,0 +1,127 @@
+"""The timeline of a scenario run: one step per thing that happened, who did it, and
+what it was -- the readable account ``zpcisim run`` prints.
+
+Actors: ``firmware`` (the zPCI machine), ``host`` (the host kernel: its log lines and
+trace events), ``qemu`` (the VMM), ``guest`` (the guest's kernel and driver),
+``user-driver`` (a plain userspace driver).  Kinds: ``log`` (a kernel log line, as
+the kernel prints it), ``event`` (a firmware event), ``ioctl`` (a request, with its
+name and result), ``irq`` (an eventfd signalled or read), ``clp`` (a CLP or
+instruction call), ``reset``, ``note`` (the scenario's own narration).
+
+A program says who it is with :func:`acting_as`; what it does through the
+userspace entry is then recorded under that actor.  Everything is recorded in one
+:class:`Timeline`, installed as the current one with :func:`use`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, Final
+
+import attrs
+
+__all__ = ["ACTORS", "KINDS", "Step", "Timeline", "acting_as", "current", "current_actor", "use"]
+
+ACTORS: Final = ("firmware", "host", "qemu", "guest", "user-driver")
+KINDS: Final = ("log", "event", "ioctl", "irq", "clp", "reset", "note")
+
+
+@attrs.frozen
+class Step:
+    seq: int
+    actor: str
+    kind: str
+    text: str
+    request: str | None = None
+    ret: int | None = None
+    fields: dict[str, Any] = attrs.field(factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"seq": self.seq, "actor": self.actor, "kind": self.kind, "text": self.text}
+        if self.request is not None:
+            d["request"] = self.request
+        if self.ret is not None:
+            d["ret"] = self.ret
+        d.update(self.fields)
+        return d
+
+    def line(self) -> str:
+        return f"{self.seq:4d}  {self.actor:<11} {self.kind:<6} {self.text}"
+
+
+class Timeline:
+    """Thread-safe list of steps; subscribers see each step as it is recorded."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.steps: list[Step] = []
+        self._subscribers: list[Callable[[Step], None]] = []
+
+    def record(
+        self,
+        actor: str,
+        kind: str,
+        text: str,
+        *,
+        request: str | None = None,
+        ret: int | None = None,
+        **fields: Any,
+    ) -> Step:
+        if actor not in ACTORS:
+            raise ValueError(f"unknown actor {actor!r}")
+        if kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r}")
+        with self._lock:
+            step = Step(len(self.steps) + 1, actor, kind, text, request, ret, dict(fields))
+            self.steps.append(step)
+            subscribers = tuple(self._subscribers)
+        for fn in subscribers:
+            fn(step)
+        return step
+
+    def subscribe(self, fn: Callable[[Step], None]) -> None:
+        with self._lock:
+            self._subscribers.append(fn)
+
+    def json_lines(self) -> list[str]:
+        return [json.dumps(s.as_json(), sort_keys=False) for s in self.steps]
+
+    def text(self) -> str:
+        return "\n".join(s.line() for s in self.steps)
+
+
+_current: contextvars.ContextVar[Timeline | None] = contextvars.ContextVar("timeline", default=None)
+_actor: contextvars.ContextVar[str] = contextvars.ContextVar("actor", default="host")
+
+
+def current() -> Timeline | None:
+    """The timeline being recorded, if any."""
+    return _current.get()
+
+
+def current_actor() -> str:
+    return _actor.get()
+
+
+@contextlib.contextmanager
+def use(timeline: Timeline) -> Iterator[Timeline]:
+    token = _current.set(timeline)
+    try:
+        yield timeline
+    finally:
+        _current.reset(token)
+
+
+@contextlib.contextmanager
+def acting_as(actor: str) -> Iterator[None]:
+    if actor not in ACTORS:
+        raise ValueError(f"unknown actor {actor!r}")
+    token = _actor.set(actor)
+    try:
+        yield
+    finally:
+        _actor.reset(token)
