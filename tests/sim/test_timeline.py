@@ -10,13 +10,8 @@ def test_record_numbers_steps_and_serialises_them() -> None:
     seen: list[int] = []
     t.subscribe(lambda s: seen.append(s.seq))
     t.record("firmware", "event", "error event PEC 0x3a for fid 0x10", pec=0x3A)
-    t.record(
-        "qemu",
-        "ioctl",
-        "VFIO_DEVICE_FEATURE(GET|ZPCI_ERROR) = -ENOMSG",
-        request="VFIO_DEVICE_FEATURE",
-        ret=-42,
-    )
+    text = "VFIO_DEVICE_FEATURE(GET|ZPCI_ERROR) = -ENOMSG"
+    t.record("qemu", "ioctl", text, request="VFIO_DEVICE_FEATURE", ret=-42)
     assert seen == [1, 2]
     assert [json.loads(line) for line in t.json_lines()] == [
         {
