@@ -28,8 +28,11 @@ from typing import Any
 import pytest
 
 import uapi.linux.pci_regs as pci_regs
+import uapi.linux.vfio as V
 import uapi.linux.vfio as vfio
 import uapi.linux.vfio_zdev as vfio_zdev
+from kernel.vfio.pci import vfio_pci_core
+from uapi.asm_generic.ioctl import _IO
 
 from .s390x_toolchain import (
     CompileError,
@@ -146,22 +149,70 @@ def probe_source(cls: type[ctypes.Structure], cname: str) -> tuple[str, ctypes.S
     return src, inst
 
 
-ALL_STRUCTS = [cls for mod in UAPI_MODULES for cls in structures(mod)]
+#: uAPI structures the kernel port defines next to the code that uses them.
+EXTRA_STRUCTS: tuple[type[ctypes.Structure], ...] = (vfio_pci_core.vfio_device_low_power_entry_with_wakeup,)
+
+ALL_STRUCTS = [cls for mod in UAPI_MODULES for cls in structures(mod)] + list(EXTRA_STRUCTS)
+
+
+def layout_mismatches(cls: type[ctypes.Structure], cname: str) -> list[str]:
+    """What differs between the ctypes class and the s390x compiler's ``struct cname``:
+    sizeof, alignof, each field's offset, and the byte image of the same values."""
+    src, inst = probe_source(cls, cname)
+    syms = symbols(compile_object(src, C_DIR))
+    raw = syms["layout"]
+    layout = [int.from_bytes(raw[i : i + 8], "big") for i in range(0, len(raw), 8)]
+    plain = [(n, getattr(cls, n).offset) for n, _t, bits in fields(cls) if bits is None]
+    found = []
+    if layout[0] != ctypes.sizeof(cls):
+        found.append(f"sizeof {ctypes.sizeof(cls)} != {layout[0]}")
+    if layout[1] != ctypes.alignment(cls):
+        found.append(f"alignof {ctypes.alignment(cls)} != {layout[1]}")
+    for (name, off), c_off in zip(plain, layout[2:], strict=True):
+        if off != c_off:
+            found.append(f"offsetof {name} {off} != {c_off}")
+    image = bytes(inst)
+    if syms["image"] != image:
+        first = next(n for n, (a, b) in enumerate(zip(syms["image"], image, strict=False)) if a != b)
+        found.append(f"byte image differs from byte {first}")
+    return found
 
 
 @pytest.mark.parametrize("cls", ALL_STRUCTS, ids=lambda c: c.__name__)
 def test_layout_and_bytes_match_the_s390x_compiler(cls: type[ctypes.Structure]) -> None:
-    src, inst = probe_source(cls, c_name(cls))
     try:
-        syms = symbols(compile_object(src, C_DIR))
+        found = layout_mismatches(cls, c_name(cls))
     except CompileError as e:
         pytest.fail(f"struct {c_name(cls)} is in neither the s390x headers nor the 7.1 transcription:\n{e}")
-    layout = [int.from_bytes(syms["layout"][i : i + 8], "big") for i in range(0, len(syms["layout"]), 8)]
-    plain = [(n, getattr(cls, n).offset) for n, _t, bits in fields(cls) if bits is None]
-    assert layout[0] == ctypes.sizeof(cls), "sizeof"
-    assert layout[1] == ctypes.alignment(cls), "alignof"
-    assert dict(zip([n for n, _ in plain], layout[2:], strict=True)) == dict(plain), "offsets"
-    assert syms["image"] == bytes(inst), "byte image"
+    assert found == []
+
+
+def _copy_with(cls: type[ctypes.Structure], fields_: list[Any]) -> type[ctypes.Structure]:
+    return type(cls.__name__, (ctypes.BigEndianStructure,), {"_fields_": fields_})
+
+
+def test_a_field_of_the_wrong_size_is_caught() -> None:
+    """The check's own check: a copy of vfio_irq_info whose ``count`` is 64 bits."""
+    fields_ = [(n, ctypes.c_uint64 if n == "count" else t) for n, t in V.vfio_irq_info._fields_]
+    broken = _copy_with(V.vfio_irq_info, fields_)
+    assert layout_mismatches(broken, "vfio_irq_info") == [
+        "sizeof 24 != 16",
+        "alignof 8 != 4",
+        "offsetof count 16 != 12",
+        "byte image differs from byte 12",
+    ]
+
+
+def test_bit_fields_in_the_wrong_order_are_caught_by_the_byte_image() -> None:
+    """The big-endian bit-field order: ``ett`` is the most significant nibble of its
+    word on s390x.  A copy that declares ``mvn`` first has the same size and offsets;
+    only the byte image tells them apart."""
+    fields_ = list(V.vfio_device_feature_zpci_err._fields_)
+    i = [f[0] for f in fields_].index("ett")
+    fields_[i], fields_[i + 1] = fields_[i + 1], fields_[i]
+    broken = _copy_with(V.vfio_device_feature_zpci_err, fields_)
+    assert ctypes.sizeof(broken) == 72
+    assert layout_mismatches(broken, "vfio_device_feature_zpci_err") == ["byte image differs from byte 16"]
 
 
 @pytest.mark.parametrize(
@@ -191,8 +242,9 @@ def test_transcribed_structs_share_their_older_fields_with_the_real_header(
     assert got == [getattr(cls, n).offset for n in real_fields]
 
 
-def test_constants_match_the_headers() -> None:
-    consts = {name: value for mod in UAPI_MODULES for name, value in constants(mod).items()}
+def constant_mismatches(consts: dict[str, int]) -> list[str]:
+    """Each constant whose value differs from the headers' (the real s390x header or
+    the 7.1 transcription); a constant in neither fails the test."""
     names = sorted(consts)
     missing: set[str] = set()
     for _ in range(3):
@@ -214,4 +266,15 @@ def test_constants_match_the_headers() -> None:
     assert not missing, f"constants in neither the s390x headers nor the 7.1 transcription: {sorted(missing)}"
     got = {n: int.from_bytes(syms[f"c_{n}"], "big") for n in names}
     want = {n: consts[n] & 0xFFFFFFFFFFFFFFFF for n in names}
-    assert got == want
+    return [f"{n} {want[n]:#x} != {got[n]:#x}" for n in names if got[n] != want[n]]
+
+
+def test_constants_match_the_headers() -> None:
+    consts = {name: value for mod in UAPI_MODULES for name, value in constants(mod).items()}
+    assert constant_mismatches(consts) == []
+
+
+def test_a_wrong_ioctl_number_is_caught() -> None:
+    """The check's own check: VFIO_DEVICE_RESET one number off."""
+    consts = {"VFIO_DEVICE_RESET": _IO(";", 100 + 12), "VFIO_DEVICE_FEATURE": V.VFIO_DEVICE_FEATURE}
+    assert constant_mismatches(consts) == ["VFIO_DEVICE_RESET 0x3b70 != 0x3b6f"]
