@@ -1,0 +1,1 @@
+"""Benchmarks of the model (``python -m bench``): ratios measured in one run."""
