@@ -1,0 +1,138 @@
+"""sim/compare.py: aligning and printing two timelines, and what compare says when it
+cannot compare.  The runs are stand-ins here (the real subprocess runs are in
+tests/tools/test_compare_checkout.py, which needs the series to reverse-apply)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sim import compare as C
+
+
+def step(seq: int, actor: str, kind: str, text: str, **kw: Any) -> dict[str, Any]:
+    return {"seq": seq, "actor": actor, "kind": kind, "text": text, **kw}
+
+
+BASE = (
+    step(1, "firmware", "event", "error event PEC 0x2 for fid 0x10"),
+    step(2, "host", "log", "zpci: 0000:00:00.0: Event 0x2 reports an error for PCI function 0x10"),
+    step(
+        3,
+        "host",
+        "log",
+        "zpci: 0000:00:00.0: Cannot be recovered in the host because it is a pass-through device",
+    ),
+    step(4, "qemu", "note", "nothing to do"),
+)
+NEW = (
+    step(1, "firmware", "event", "error event PEC 0x2 for fid 0x10"),
+    step(2, "host", "log", "zpci: 0000:00:00.0: Event 0x2 reports an error for PCI function 0x10"),
+    step(3, "host", "irq", "eventfd_signal"),
+    step(4, "host", "log", "zpci: 0000:00:00.0: Leaving recovery of pass-through device to user-space"),
+    step(5, "qemu", "ioctl", "VFIO_DEVICE_FEATURE GET ZPCI_ERROR", request="VFIO_DEVICE_FEATURE", ret=0),
+)
+
+
+def test_align_matches_equal_steps_and_marks_the_rest() -> None:
+    rows = C.align(BASE, NEW)
+    # The eventfd signal is new; the host's third log line faces the host's other one;
+    # the qemu note faces nothing (qemu's ioctl is another kind of step).
+    assert [r.mark for r in rows] == ["=", "=", ">", "|", "<", ">"]
+    assert rows[3].left is BASE[2] and rows[3].right is NEW[3]
+    assert rows[0].left is BASE[0] and rows[0].right is NEW[0]
+    assert sum(r.left is not None for r in rows) == len(BASE)
+    assert sum(r.right is not None for r in rows) == len(NEW)
+
+
+def test_align_of_identical_runs_is_all_equal_though_seq_differs() -> None:
+    shifted = [dict(s, seq=s["seq"] + 7) for s in BASE]
+    assert [r.mark for r in C.align(BASE, shifted)] == ["="] * len(BASE)
+
+
+def test_align_only_left_and_only_right() -> None:
+    assert [r.mark for r in C.align(BASE[:2], ())] == ["<", "<"]
+    assert [r.mark for r in C.align((), NEW[:1])] == [">"]
+
+
+def render(width: int = 120, diff_only: bool = False) -> list[str]:
+    base, new = C.Run(BASE, 1, ""), C.Run(NEW, 0, "")
+    return C.render("demo", base, new, C.align(BASE, NEW), width, diff_only).splitlines()
+
+
+def test_render_puts_the_two_columns_side_by_side_with_the_marker_between() -> None:
+    lines = render()
+    col = (120 - 3) // 2
+    assert lines[0] == "zpcisim compare demo: the same scenario before and with the v17 series"
+    assert lines[1] == "  2 steps the same, 1 differ, 1 only before the series, 2 only with it"
+    assert lines[2] == (
+        "  before: 4 steps, the scenario's expectations failed (exit 1) -- expected: they describe "
+        "the series' behaviour"
+    )
+    assert lines[3] == "  with:   5 steps, the scenario's expectations held (exit 0)"
+    assert lines[5].startswith(C.LEFT_TITLE) and lines[5].endswith(C.RIGHT_TITLE)
+    first = lines[7]
+    assert first[:col].rstrip() == "firmware    event error event PEC 0x2 for fid 0x10"
+    assert first[col : col + 3] == " = "
+    assert first[col + 3 :] == "firmware    event error event PEC 0x2 for fid 0x10"
+    # Long texts wrap inside their column, under the text.
+    assert all(len(ln) <= 120 for ln in lines)
+    left = " ".join(ln[:col].strip() for ln in lines[7:])
+    right = " ".join(ln[col + 3 :].strip() for ln in lines[7:])
+    assert "host log zpci: 0000:00:00.0: Cannot be recovered in the host because it is a pass-through" in (
+        " ".join(left.split())
+    )
+    assert "Leaving recovery of pass-through device to user-space" in " ".join(right.split())
+    assert "Leaving" not in left and "Cannot" not in right
+
+
+def test_render_shows_an_ioctl_result() -> None:
+    assert any(ln.endswith("VFIO_DEVICE_FEATURE GET ZPCI_ERROR = 0") for ln in render(200))
+
+
+def test_render_diff_only_folds_equal_steps() -> None:
+    lines = render(diff_only=True)
+    assert sum("... 2 equal steps" in ln for ln in lines) == 1
+    assert not any(" = " in ln[50:60] for ln in lines[7:])
+
+
+def test_compare_runs_the_patched_tree_then_the_baseline(tmp_path: Path) -> None:
+    (tmp_path / "series").mkdir()
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools/series.py").write_text("")
+    calls: list[tuple[str, str]] = []
+
+    def runner(tree: Path, name: str) -> C.Run:
+        calls.append((tree.name, name))
+        return C.Run(NEW, 0, "") if tree == tmp_path else C.Run(BASE, 1, "AssertionError")
+
+    def writer(root: Path, dst: Path) -> None:
+        assert root == tmp_path
+        calls.append(("write", dst.name))
+        dst.mkdir()
+
+    out = C.compare("demo", tmp_path, runner=runner, baseline_writer=writer, width=120)
+    assert calls == [(tmp_path.name, "demo"), ("write", "baseline"), ("baseline", "demo")]
+    assert "the scenario's expectations failed (exit 1)" in out
+
+
+def test_compare_without_a_checkout_says_so(tmp_path: Path) -> None:
+    with pytest.raises(C.CompareError, match=r"compare needs a source checkout: series/ and tools/series.py"):
+        C.compare("demo", tmp_path, runner=lambda t, n: C.Run(NEW, 0, ""))
+
+
+def test_compare_reports_a_run_without_steps_with_its_stderr(tmp_path: Path) -> None:
+    (tmp_path / "series").mkdir()
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools/series.py").write_text("")
+    err = "zpcisim: unknown scenario 'nope'; scenarios: passthrough-kvm"
+    with pytest.raises(C.CompareError) as e:
+        C.compare("nope", tmp_path, runner=lambda t, n: C.Run((), 2, err + "\n"))
+    assert str(e.value) == f"the run of 'nope' on this tree printed no steps (exit 2):\n{err}"
+
+
+def test_checkout_root_of_this_package_is_the_checkout() -> None:
+    root = C.checkout_root()
+    assert root is not None and (root / "series").is_dir()
