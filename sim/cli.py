@@ -1,37 +1,45 @@
 """The ``zpcisim`` command line (also ``python -m sim``).
 
-The scenarios arrive with the end-to-end issue; until then ``zpcisim`` says so in its
-help and ``run`` answers every name with the usage error the finished command will
-give for an unknown scenario.
+``zpcisim list``
+    the scenarios, one line each.
+``zpcisim run NAME [--json] [--diagram FILE] [--verbose]``
+    runs one and prints its timeline: one line per step (seq, actor, kind, text),
+    or with ``--json`` one JSON object per line (``seq``, ``actor``, ``kind``,
+    ``text``; ``request`` and ``ret`` on ioctls; other decoded fields).
+    ``--diagram FILE`` also writes a Mermaid sequence diagram of the run;
+    ``--verbose`` adds the kernel's debug lines.
+
+Exit status: 0 when the scenario ends as it should, 1 when one of its expectations
+fails (the last line says which), 2 for a usage error (an unknown scenario name
+lists the known ones).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 
-__all__ = ["SCENARIOS", "main"]
+from sim.diagram import mermaid
+from sim.scenarios import load, run_scenario
 
-#: name -> one-line description.  Empty until the end-to-end issue lands.
-SCENARIOS: dict[str, str] = {}
-
-_STATUS = (
-    "Status: the kernel primitives are in place; the scenarios (passthrough-kvm and the "
-    "others) are not written yet, so 'run' and 'list' have nothing to show."
-)
+__all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="zpcisim",
         description="Run the s390x vfio-pci error recovery flow (Linux v17 series) on a model "
-        "of the machine. " + _STATUS,
+        "of the machine, and watch every step: firmware, host kernel, VMM, guest, userspace driver.",
     )
     sub = p.add_subparsers(dest="cmd")
     sub.add_parser("list", help="list the scenarios")
     run = sub.add_parser("run", help="run one scenario and print its timeline")
-    run.add_argument("name")
+    run.add_argument("name", help="the scenario (see 'zpcisim list')")
+    run.add_argument("--json", action="store_true", help="one JSON object per step instead of text")
+    run.add_argument("--diagram", metavar="FILE", help="write a Mermaid sequence diagram (Markdown) to FILE")
+    run.add_argument("--verbose", action="store_true", help="include the kernel's debug log lines")
     return p
 
 
@@ -41,17 +49,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.cmd is None:
         p.print_help()
         return 0
+    scenarios = load()
     if args.cmd == "list":
-        for name, text in sorted(SCENARIOS.items()):
-            print(f"{name:24} {text}")
-        if not SCENARIOS:
-            print(_STATUS)
+        width = max((len(n) for n in scenarios), default=0) + 2
+        for name, sc in scenarios.items():
+            print(f"{name:<{width}}{sc.description}")
         return 0
-    if args.name not in SCENARIOS:
-        names = ", ".join(sorted(SCENARIOS)) or "(none yet)"
+    if args.name not in scenarios:
+        names = ", ".join(scenarios) or "(none)"
         print(f"zpcisim: unknown scenario {args.name!r}; scenarios: {names}", file=sys.stderr)
         return 2
-    return 1  # unreachable until scenarios exist
+    result = run_scenario(args.name, verbose=args.verbose)
+    for step in result.steps:
+        print(json.dumps(step.as_json()) if args.json else step.line())
+    if args.diagram:
+        try:
+            with open(args.diagram, "w", encoding="utf-8") as f:
+                f.write(mermaid(result.steps, f"zpcisim run {args.name}"))
+        except OSError as e:
+            print(f"zpcisim: cannot write {args.diagram}: {e.strerror}", file=sys.stderr)
+            return 2
+    status = "PASS" if result.passed else f"FAIL: {result.failed}"
+    print(f"{args.name}: {status}", file=sys.stderr if args.json else sys.stdout)
+    return 0 if result.passed else 1
 
 
 if __name__ == "__main__":

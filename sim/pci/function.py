@@ -55,6 +55,10 @@ msix_table_size=8, subsystem_vendor=0, subsystem_device=0)``
 ``resets: list[str]``
     Every reset the function went through, oldest first: ``"flr"`` (PCIe FLR),
     ``"af_flr"`` (AF FLR), ``"pm"`` (D3hot -> D0 without No_Soft_Reset), ``"hot"``.
+``reset_listeners: list[Callable[[PciFunction, str], None]]``
+    Called with the function and the kind after each reset (the scenario
+    timeline's hook); called with the function's lock held, so a listener must not
+    touch the function.
 ``power_state`` (property)
     The PMCSR power state (0 = D0, 3 = D3hot), 0 without a PM capability.
 ``transactions_pending`` (attribute)
@@ -68,7 +72,7 @@ power state D0.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from uapi.linux.pci_regs import (
@@ -229,6 +233,8 @@ class PciFunction:
         self.accessible = True
         #: Every reset, oldest first ("flr", "af_flr", "pm", "hot").
         self.resets: list[str] = []
+        #: Observers of resets: ``fn(function, kind)`` after each one.
+        self.reset_listeners: list[Callable[[PciFunction, str], None]] = []
         self.transactions_pending = False
         self._lock = threading.RLock()
         self._cfg = bytearray(self.cfg_size)
@@ -416,6 +422,8 @@ class PciFunction:
     def _reset(self, kind: str) -> None:
         self._cfg[:] = self._reset_image
         self.resets.append(kind)
+        for fn in tuple(self.reset_listeners):
+            fn(self, kind)
 
 
 def _check_size(size: int) -> None:

@@ -28,6 +28,12 @@ real host when ``open``/``close`` are ``os.open``/``os.close`` and ``ioctl`` is
   ``EINVAL``, a negative ``n`` ``ValueError``.  Real descriptors go to ``os``.
 * ``close(fd)``: releases the kernel file (its last reference calls the driver's
   ``release``) and the reserved descriptor.
+* ``eventfd_read(fd) -> int``: ``os.eventfd_read`` (a program waiting for an
+  interrupt), here so that a run's timeline sees the read.
+
+When a timeline is being recorded (:func:`sim.timeline.current`), every ``ioctl`` on
+a kernel file and every ``eventfd_read`` is recorded in it under the program's actor
+(:mod:`sim.record`); without one, nothing is.
 
 ``mutate_flag=False`` with a mutable buffer copies it as ``fcntl.ioctl`` does, and
 returns the resulting bytes.
@@ -44,8 +50,9 @@ from typing import Any
 from kernel.lib import fs
 from kernel.lib.errno import IS_ERR
 from kernel.lib.uaccess import map_user, unmap_user
+from sim import timeline
 
-__all__ = ["close", "ioctl", "open", "pread", "pwrite"]
+__all__ = ["close", "eventfd_read", "ioctl", "open", "pread", "pwrite"]
 
 Buffer = bytearray | ctypes.Structure | ctypes.Array[Any] | memoryview
 
@@ -79,6 +86,21 @@ def ioctl(fd: int, request: int, arg: int | bytes | Buffer = 0, mutate_flag: boo
     filp = fs.fget(fd)
     if filp is None:
         return fcntl.ioctl(fd, request, arg, mutate_flag)
+    if timeline.current() is None:
+        return _ioctl(filp, request, arg, mutate_flag)
+    from sim.record import record_ioctl
+
+    try:
+        res = _ioctl(filp, request, arg, mutate_flag)
+    except OSError as e:
+        record_ioctl(request, arg, -(e.errno or 0))
+        raise
+    record_ioctl(request, res if isinstance(res, bytes) else arg, res if isinstance(res, int) else 0)
+    return res
+
+
+def _ioctl(filp: fs.file, request: int, arg: int | bytes | Buffer, mutate_flag: bool) -> Any:
+    """The kernel side of :func:`ioctl`; drops the reference ``ioctl`` took."""
     try:
         if isinstance(arg, int):
             ret = fs.vfs_ioctl(filp, request, arg)
@@ -147,6 +169,21 @@ def pwrite(fd: int, data: bytes | Buffer, offset: int) -> int:
         return ret
     finally:
         fs.fput(filp)
+
+
+def eventfd_read(fd: int) -> int:
+    """``os.eventfd_read``: read (and reset) an eventfd's counter."""
+    if timeline.current() is None:
+        return os.eventfd_read(fd)
+    from sim.record import record_eventfd_read
+
+    try:
+        value = os.eventfd_read(fd)
+    except OSError as e:
+        record_eventfd_read(fd, None, e.errno or 0)
+        raise
+    record_eventfd_read(fd, value)
+    return value
 
 
 def close(fd: int) -> None:

@@ -50,6 +50,14 @@ kernel's ``kmcheck`` thread through a channel report.
 
 The firmware serialises itself with one lock; it calls into the kernel only to raise
 a channel report, never while holding it.
+
+Observers (the scenario timeline) register ``fn(what, fields)`` in :attr:`listeners`:
+``"error"`` and ``"availability"`` when an event is raised (``fid``, ``fh``, ``pec``;
+before the kernel is told), ``"set_pci_fn"`` after each CLP Set PCI Function
+(``fid`` or None, ``fh``, ``oc``, ``rsp``, ``new_fh``) and ``"mpcifc"`` after each
+MPCIFC Reset Error / Reset Block (``fid`` or None, ``fh``, ``oc``, ``cc``,
+``status``).  A listener may be called with the firmware's lock held and must not
+call back into the firmware.
 """
 
 from __future__ import annotations
@@ -58,6 +66,7 @@ import collections
 import ctypes
 import struct
 import threading
+from collections.abc import Callable
 from typing import Any, Final, Protocol
 
 import attrs
@@ -253,7 +262,14 @@ class ZpciFirmware:
         self.events: collections.deque[tuple[int, int, bytes]] = collections.deque()
         #: every instruction the kernel executed: (name, details) -- a trace tests read
         self.trace: list[tuple[str, tuple[Any, ...]]] = []
+        #: observers of events, CLP Set PCI Function and MPCIFC resets (module docstring)
+        self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
+        self._after_set: list[FirmwareFunction] = []
         self._lock = threading.RLock()
+
+    def _notify(self, what: str, **fields: Any) -> None:
+        for fn in tuple(self.listeners):
+            fn(what, fields)
 
     # -- building the machine ---------------------------------------------------------
 
@@ -357,6 +373,7 @@ class ZpciFirmware:
                 fn.function.set_accessible(False)
                 if pec in PERM_PECS:
                     fn.perm_failed = True
+        self._notify("error", fid=fid, fh=handle, pec=pec)
         self._raise(1, ccdf_err_bytes(handle, fid, pec, **ccdf))
 
     def raise_availability(self, fid: int, pec: int) -> None:
@@ -376,6 +393,7 @@ class ZpciFirmware:
                 fn.enabled = False
                 fn.state = RESERVED
             handle = fn.fh
+        self._notify("availability", fid=fid, fh=handle, pec=pec)
         self._raise(2, ccdf_avail_bytes(handle, fid, pec))
 
     def wait_events_handled(self, timeout: float = 10.0) -> bool:
@@ -419,7 +437,19 @@ class ZpciFirmware:
             elif cmd == CLP_QUERY_PCI_FNGRP:
                 self._clp_query_grp(block)
             elif cmd == CLP_SET_PCI_FN:
+                rrb = clp_req_rsp_set_pci.from_buffer(block)
+                fh, oc = rrb.request.fh, rrb.request.oc
+                target = self._by_fh(fh)
                 self._clp_set(block)
+                rsp, new_fh = rrb.response.hdr.rsp, rrb.response.fh
+                del rrb
+                fid = target.fid if target is not None else None
+                self._notify("set_pci_fn", fid=fid, fh=fh, oc=oc, rsp=rsp, new_fh=new_fh)
+                while self._after_set:
+                    disabled = self._after_set.pop(0)
+                    disabled.function.hot_reset()
+                    if not disabled.perm_failed:
+                        disabled.function.set_accessible(True)
             else:
                 # a response header sits right after a request header of unknown size;
                 # use the Set PCI layout's to say "command not recognized"
@@ -517,9 +547,9 @@ class ZpciFirmware:
             fn.error = False
             fn.blocked = False
             fn.ioat_registered = False
-            fn.function.hot_reset()
-            if not fn.perm_failed:
-                fn.function.set_accessible(True)
+            # the function model is reset once the response is out (clp()), so that
+            # an observer sees the disable before the reset it causes
+            self._after_set.append(fn)
         else:
             rrb.response.hdr.rsp = CLP_RC_SETPCIFN_FHOP
             return
@@ -527,6 +557,17 @@ class ZpciFirmware:
         rrb.response.hdr.rsp = CLP_RC_OK
 
     def mpcifc(self, req: int, fib: zpci_fib) -> tuple[int, int]:
+        fh = (req >> 32) & 0xFFFFFFFF
+        oc = req & 0xFF
+        with self._lock:
+            target = self._by_fh(fh)
+            cc, status = self._mpcifc(req, fib)
+            if oc in (ZPCI_MOD_FC_RESET_ERROR, ZPCI_MOD_FC_RESET_BLOCK):
+                fid = target.fid if target is not None else None
+                self._notify("mpcifc", fid=fid, fh=fh, oc=oc, cc=cc, status=status)
+            return cc, status
+
+    def _mpcifc(self, req: int, fib: zpci_fib) -> tuple[int, int]:
         fh = (req >> 32) & 0xFFFFFFFF
         oc = req & 0xFF
         with self._lock:

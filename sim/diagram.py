@@ -1,0 +1,94 @@
+"""A recorded run as a Mermaid sequence diagram (Markdown that GitHub renders).
+
+One participant per actor that took part, in the order firmware, host, qemu, guest,
+user-driver; one arrow or note per step:
+
+* a firmware ``event`` is an arrow firmware -> host; the VMM's ``event`` (an error
+  it injects into its guest) an arrow qemu -> guest;
+* a host ``clp`` step (the kernel's CLP and MPCIFC calls, which the firmware
+  model reports) an arrow host -> firmware; a guest's an arrow guest -> qemu;
+* an ``ioctl`` an arrow from the program to the host (to the VMM for the guest);
+* the host's eventfd signal an arrow host -> the program that waits (the VMM if it
+  takes part, else the user driver);
+* everything else (log lines, resets, reads of an eventfd, notes) a note over its
+  actor.
+
+Mermaid treats ``;`` and ``#`` in a message as syntax, and ``<``/``>``/quotes can
+break the HTML it renders: they are written as Mermaid entity codes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Final
+
+from sim.timeline import ACTORS, Step
+
+__all__ = ["escape", "mermaid"]
+
+_IDS: Final = {actor: actor.replace("-", "_") for actor in ACTORS}
+_ENTITIES: Final = {"#": "#35;", ";": "#59;", "<": "#lt;", ">": "#gt;", '"': "#quot;"}
+_SPECIAL: Final = re.compile('[#;<>"]')
+
+
+def escape(text: str) -> str:
+    """``text`` made safe for a Mermaid message or note."""
+    out = text.replace("\r", " ").replace("\n", " ")
+    return _SPECIAL.sub(lambda m: _ENTITIES[m.group(0)], out)
+
+
+def _line(step: Step, waiter: str | None) -> str:
+    a = _IDS[step.actor]
+    text = f"{step.seq}. {escape(step.text)}"
+    if step.kind == "event" and step.actor == "firmware":
+        return f"    firmware->>host: {text}"
+    if step.kind == "event" and step.actor == "qemu":
+        return f"    qemu->>guest: {text}"
+    if step.kind == "clp" and step.actor == "host":
+        return f"    host->>firmware: {text}"
+    if step.kind == "clp" and step.actor == "guest":
+        return f"    guest->>qemu: {text}"
+    if step.kind == "clp" and step.actor == "firmware":
+        return f"    host->>firmware: {text}"
+    if step.kind == "ioctl":
+        target = "qemu" if step.actor == "guest" else "host"
+        if step.actor != target:
+            return f"    {a}->>{target}: {text}"
+    if step.kind == "irq" and step.actor == "host" and waiter is not None:
+        return f"    host-){_IDS[waiter]}: {text}"
+    return f"    Note over {a}: {text}"
+
+
+def _participants(steps: Sequence[Step]) -> list[str]:
+    used = {s.actor for s in steps}
+    # arrows name their targets: make sure those are declared too
+    for s in steps:
+        if s.kind in ("event", "clp") and s.actor == "firmware":
+            used.add("host")
+        if s.kind == "clp" and s.actor in ("host", "firmware"):
+            used.add("firmware")
+        if s.kind == "ioctl":
+            used.add("qemu" if s.actor == "guest" else "host")
+        if s.kind == "clp" and s.actor == "guest":
+            used.add("qemu")
+        if s.kind == "event" and s.actor == "qemu":
+            used.add("guest")
+    return [a for a in ACTORS if a in used]
+
+
+def mermaid(steps: Sequence[Step], title: str | None = None) -> str:
+    """The Markdown text: an optional heading and a ```` ```mermaid ```` block."""
+    actors = _participants(steps)
+    waiter = "qemu" if "qemu" in actors else ("user-driver" if "user-driver" in actors else None)
+    lines: list[str] = []
+    if title:
+        lines += [f"# {title}", ""]
+    lines += ["```mermaid", "sequenceDiagram"]
+    for actor in actors:
+        ident = _IDS[actor]
+        lines.append(f"    participant {ident}" if ident == actor else f"    participant {ident} as {actor}")
+    for step in steps:
+        lines.append(_line(step, waiter))
+    lines += ["```", ""]
+    return "\n".join(lines)

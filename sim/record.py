@@ -1,0 +1,282 @@
+"""Recording a run: what the host kernel, the firmware and the programs do, as steps of
+a :class:`sim.timeline.Timeline`.
+
+:func:`recording` attaches a timeline to a running host for the length of a ``with``
+block::
+
+    with use(timeline), recording(timeline, host.fw):
+        ...   # the scenario's steps
+
+What it records:
+
+* every host kernel log line (:func:`kernel.lib.printk.klog_subscribe`) as actor
+  ``host``, kind ``log``, the text exactly as the kernel printed it (``level`` in the
+  step's fields).  ``KERN_INFO`` and more important by default; ``verbose=True``
+  adds the debug lines;
+* kernel trace events (:func:`kernel.lib.trace.trace_subscribe`): ``eventfd_signal``
+  as ``host``/``irq``;
+* the firmware (:attr:`sim.zpci.firmware.ZpciFirmware.listeners`): error and
+  availability events as ``firmware``/``event`` (before the kernel sees them), CLP
+  Set PCI Function enable/disable and MPCIFC Reset Error/Block as
+  ``firmware``/``clp``;
+* resets of the functions' hardware (:attr:`sim.pci.function.PciFunction.reset_listeners`)
+  as ``firmware``/``reset``;
+* every ``ioctl`` on a kernel file through :mod:`sim.userspace.syscalls`, under the
+  actor that made it (:func:`sim.timeline.current_actor`), with ``request`` (the
+  ioctl's name, :func:`ioctl_name`) and ``ret`` (the result, or the negative errno),
+  and every eventfd read through :func:`sim.userspace.syscalls.eventfd_read` as
+  kind ``irq``.  These two are recorded into the *current* timeline
+  (:func:`sim.timeline.current`), so a program's thread sees them only if it runs
+  in a context where the timeline is installed.
+
+Recording only observes: the hooks run after the thing they report, change nothing,
+and none is installed when no timeline is (a kernel log line or trace event then
+costs one empty-list check, an ioctl one context-variable read).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import struct
+from collections.abc import Iterator
+from typing import Any, Final
+
+import uapi.linux.vfio as V
+from kernel.lib.errno import errname
+from kernel.lib.printk import KERN_DEBUG, KERN_INFO, LogLine, klog_subscribe, klog_unsubscribe
+from kernel.lib.trace import trace_subscribe, trace_unsubscribe
+from kernel.s390.include.asm.clp import CLP_RC_OK
+from kernel.s390.include.asm.pci_clp import CLP_SET_DISABLE_PCI_FN, CLP_SET_ENABLE_PCI_FN
+from kernel.s390.include.asm.pci_insn import ZPCI_MOD_FC_RESET_BLOCK, ZPCI_MOD_FC_RESET_ERROR
+from sim.pci.function import PciFunction
+from sim.timeline import Timeline, current, current_actor
+from sim.zpci.firmware import ZpciFirmware
+from uapi.asm_generic.ioctl import _IO
+
+__all__ = ["Recorder", "ioctl_name", "ioctl_text", "record_eventfd_read", "record_ioctl", "recording"]
+
+
+def _vfio_names(prefix: str, lo: int, hi: int, exclude: tuple[str, ...] = ()) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for name, value in vars(V).items():
+        if name.startswith(prefix) and isinstance(value, int) and lo <= value < hi and name not in exclude:
+            names.setdefault(value, name)
+    return names
+
+
+#: ioctl number -> name, from uapi/linux/vfio.h (the numbers are ``_IO(';', 100 + n)``).
+_IOCTLS: Final = _vfio_names("VFIO_", _IO(V.VFIO_TYPE, V.VFIO_BASE), _IO(V.VFIO_TYPE, V.VFIO_BASE + 64))
+#: device feature index -> name without the ``VFIO_DEVICE_FEATURE_`` prefix.
+_FEATURES: Final = {
+    nr: name.removeprefix("VFIO_DEVICE_FEATURE_")
+    for nr, name in _vfio_names(
+        "VFIO_DEVICE_FEATURE_",
+        0,
+        V.VFIO_DEVICE_FEATURE_MASK,
+        ("VFIO_DEVICE_FEATURE_GET", "VFIO_DEVICE_FEATURE_SET", "VFIO_DEVICE_FEATURE_PROBE"),
+    ).items()
+}
+_IRQ_INDEXES: Final = {
+    V.VFIO_PCI_INTX_IRQ_INDEX: "INTX",
+    V.VFIO_PCI_MSI_IRQ_INDEX: "MSI",
+    V.VFIO_PCI_MSIX_IRQ_INDEX: "MSIX",
+    V.VFIO_PCI_ERR_IRQ_INDEX: "ERR",
+    V.VFIO_PCI_REQ_IRQ_INDEX: "REQ",
+}
+_OC: Final = {CLP_SET_ENABLE_PCI_FN: "enable", CLP_SET_DISABLE_PCI_FN: "disable"}
+_RESETS: Final = {"flr": "FLR", "af_flr": "AF FLR", "pm": "PM reset (D3hot->D0)", "hot": "hot reset"}
+_MPCIFC: Final = {ZPCI_MOD_FC_RESET_ERROR: "Reset Error", ZPCI_MOD_FC_RESET_BLOCK: "Reset Block"}
+
+
+def _arg_bytes(arg: object) -> bytes:
+    if isinstance(arg, bytes | bytearray):
+        return bytes(arg)
+    if isinstance(arg, ctypes.Structure | ctypes.Array):
+        return ctypes.string_at(ctypes.addressof(arg), ctypes.sizeof(arg))
+    if isinstance(arg, memoryview):
+        return arg.tobytes()
+    return b""
+
+
+def ioctl_name(request: int, arg: object = 0) -> str:
+    """The name of an ioctl request as a reader wants it: ``VFIO_DEVICE_RESET``;
+    ``VFIO_DEVICE_FEATURE(GET|ZPCI_ERROR)`` with the feature's flags and index read
+    from the argument's header; an unknown request as its number in hex."""
+    name = _IOCTLS.get(request)
+    if name is None:
+        return f"ioctl({request:#x})"
+    if request == V.VFIO_DEVICE_FEATURE:
+        data = _arg_bytes(arg)
+        if len(data) >= 8:
+            (flags,) = struct.unpack_from(">I", data, 4)
+            ops = [
+                op
+                for bit, op in (
+                    (V.VFIO_DEVICE_FEATURE_GET, "GET"),
+                    (V.VFIO_DEVICE_FEATURE_SET, "SET"),
+                    (V.VFIO_DEVICE_FEATURE_PROBE, "PROBE"),
+                )
+                if flags & bit
+            ]
+            nr = flags & V.VFIO_DEVICE_FEATURE_MASK
+            ops.append(_FEATURES.get(nr, str(nr)))
+            name += "(" + "|".join(ops) + ")"
+    return name
+
+
+def _ret_text(ret: int) -> str:
+    return f"-{errname(ret)}" if ret < 0 else str(ret)
+
+
+def ioctl_text(request: int, arg: object, ret: int) -> tuple[str, dict[str, Any]]:
+    """The step text of a finished ioctl, and the fields it decodes from the buffer
+    (the IRQ index of ``*_IRQ*`` requests; the record a ZPCI_ERROR GET returned)."""
+    text = f"{ioctl_name(request, arg)} = {_ret_text(ret)}"
+    fields: dict[str, Any] = {}
+    data = _arg_bytes(arg)
+    if request in (V.VFIO_DEVICE_SET_IRQS, V.VFIO_DEVICE_GET_IRQ_INFO) and len(data) >= 12:
+        (index,) = struct.unpack_from(">I", data, 8)
+        fields["index"] = _IRQ_INDEXES.get(index, str(index))
+        text += f" (index {fields['index']})"
+    elif request == V.VFIO_DEVICE_FEATURE and ret == 0 and len(data) >= 8:
+        (flags,) = struct.unpack_from(">I", data, 4)
+        size = ctypes.sizeof(V.vfio_device_feature_zpci_err)
+        if (
+            flags & V.VFIO_DEVICE_FEATURE_MASK == V.VFIO_DEVICE_FEATURE_ZPCI_ERROR
+            and flags & V.VFIO_DEVICE_FEATURE_GET
+            and len(data) >= 8 + size
+        ):
+            rec = V.vfio_device_feature_zpci_err.from_buffer_copy(data, 8)
+            fields.update(pec=rec.pec, fid=rec.fid, fh=rec.fh)
+            text += f" (PEC 0x{rec.pec:x} fid 0x{rec.fid:x} fh 0x{rec.fh:08x})"
+    return text, fields
+
+
+def record_ioctl(request: int, arg: object, ret: int) -> None:
+    """Record a finished ioctl in the current timeline, if there is one (called by
+    :func:`sim.userspace.syscalls.ioctl`)."""
+    timeline = current()
+    if timeline is None:
+        return
+    text, fields = ioctl_text(request, arg, ret)
+    timeline.record(current_actor(), "ioctl", text, request=ioctl_name(request, arg), ret=ret, **fields)
+
+
+def record_eventfd_read(fd: int, value: int | None, err: int = 0) -> None:
+    """Record a program's read of an eventfd (``value``, or ``-err`` when it failed)."""
+    timeline = current()
+    if timeline is None:
+        return
+    if value is None:
+        text = f"read eventfd = -{errno.errorcode.get(err, str(err))}"
+    else:
+        text = f"read eventfd: counter {value}"
+    timeline.record(current_actor(), "irq", text, fd=fd)
+
+
+class Recorder:
+    """Kernel log, trace events and firmware hooks writing into one timeline.
+    :meth:`attach` installs them, :meth:`detach` removes them again."""
+
+    def __init__(self, timeline: Timeline, *, verbose: bool = False) -> None:
+        self.timeline = timeline
+        self.level = KERN_DEBUG if verbose else KERN_INFO
+        self._fws: list[ZpciFirmware] = []
+        self._functions: list[PciFunction] = []
+        self._attached = False
+
+    # -- hooks --------------------------------------------------------------------------
+
+    def _on_log(self, line: LogLine) -> None:
+        if line.level <= self.level:
+            self.timeline.record("host", "log", line.text, level=line.level)
+
+    def _on_trace(self, name: str, fields: dict[str, Any]) -> None:
+        if name == "eventfd_signal":
+            self.timeline.record("host", "irq", "eventfd_signal: an eventfd is signalled", **fields)
+
+    def _on_firmware(self, what: str, f: dict[str, Any]) -> None:
+        fid = f.get("fid")
+        fid_s = f"0x{fid:x}" if fid is not None else "?"
+        if what == "error":
+            text = f"error event PEC 0x{f['pec']:x} for fid {fid_s} (fh 0x{f['fh']:08x})"
+            self.timeline.record("firmware", "event", text, **f)
+        elif what == "availability":
+            self.timeline.record(
+                "firmware",
+                "event",
+                f"availability event PEC 0x{f['pec']:x} for fid {fid_s} (fh 0x{f['fh']:08x})",
+                **f,
+            )
+        elif what == "set_pci_fn":
+            op = _OC.get(f["oc"], f"oc {f['oc']}")
+            res = "ok" if f["rsp"] == CLP_RC_OK else f"response 0x{f['rsp']:x}"
+            text = f"CLP Set PCI Function {op} fid {fid_s} (fh 0x{f['fh']:08x}): {res}"
+            if f["rsp"] == CLP_RC_OK:
+                text += f", new fh 0x{f['new_fh']:08x}"
+            self.timeline.record("firmware", "clp", text, **f)
+        elif what == "mpcifc":
+            op = _MPCIFC.get(f["oc"], f"oc {f['oc']}")
+            res = "cc 0" if f["cc"] == 0 else f"cc {f['cc']} status {f['status']}"
+            self.timeline.record("firmware", "clp", f"MPCIFC {op} fid {fid_s}: {res}", **f)
+
+    def _on_reset(self, function: PciFunction, kind: str) -> None:
+        fid = self._fid_of(function)
+        name = _RESETS.get(kind, kind)
+        where = f"fid 0x{fid:x}" if fid is not None else "a function"
+        text = f"{where} reset by the hardware: {name}"
+        self.timeline.record("firmware", "reset", text, fid=fid, reset=kind)
+
+    def _fid_of(self, function: PciFunction) -> int | None:
+        for fw in self._fws:
+            for fid, fn in fw.functions.items():
+                if fn.function is function:
+                    return fid
+        return None
+
+    # -- attaching ------------------------------------------------------------------------
+
+    def attach(self, fw: ZpciFirmware | None = None) -> None:
+        """Start recording the kernel, and ``fw`` with its functions if given."""
+        if not self._attached:
+            klog_subscribe(self._on_log)
+            trace_subscribe(self._on_trace)
+            self._attached = True
+        if fw is not None and fw not in self._fws:
+            self._fws.append(fw)
+            fw.listeners.append(self._on_firmware)
+            for fn in fw.functions.values():
+                function = fn.function
+                if isinstance(function, PciFunction) and function not in self._functions:
+                    self._functions.append(function)
+                    function.reset_listeners.append(self._on_reset)
+
+    def detach(self) -> None:
+        klog_unsubscribe(self._on_log)
+        trace_unsubscribe(self._on_trace)
+        self._attached = False
+        for fw in self._fws:
+            if self._on_firmware in fw.listeners:
+                fw.listeners.remove(self._on_firmware)
+        for function in self._functions:
+            if self._on_reset in function.reset_listeners:
+                function.reset_listeners.remove(self._on_reset)
+        self._fws.clear()
+        self._functions.clear()
+
+
+@contextlib.contextmanager
+def recording(
+    timeline: Timeline, fw: ZpciFirmware | None = None, *, verbose: bool = False
+) -> Iterator[Recorder]:
+    """Record the kernel (and ``fw``) into ``timeline`` for the block's length.  The
+    programs' ioctls are recorded when ``timeline`` is also the current one
+    (:func:`sim.timeline.use`)."""
+    rec = Recorder(timeline, verbose=verbose)
+    rec.attach(fw)
+    try:
+        yield rec
+    finally:
+        rec.detach()

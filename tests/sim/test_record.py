@@ -1,0 +1,104 @@
+"""sim/record.py: recording the kernel, the firmware and the programs' ioctls."""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+
+import pytest
+
+import uapi.linux.vfio as V
+from kernel.lib.printk import pr_debug, pr_info
+from kernel.lib.trace import trace_event
+from sim.host import Host
+from sim.pci.function import PciFunction
+from sim.record import ioctl_name, ioctl_text, recording
+from sim.timeline import Timeline, acting_as, use
+from sim.userspace import syscalls
+
+
+def feature(flags: int) -> V.vfio_device_feature:
+    return V.vfio_device_feature(argsz=8, flags=flags)
+
+
+def test_ioctl_names_come_from_the_uapi_numbers() -> None:
+    assert ioctl_name(V.VFIO_DEVICE_RESET) == "VFIO_DEVICE_RESET"
+    assert ioctl_name(V.VFIO_DEVICE_BIND_IOMMUFD) == "VFIO_DEVICE_BIND_IOMMUFD"
+    get = V.VFIO_DEVICE_FEATURE_GET | V.VFIO_DEVICE_FEATURE_ZPCI_ERROR
+    assert ioctl_name(V.VFIO_DEVICE_FEATURE, feature(get)) == "VFIO_DEVICE_FEATURE(GET|ZPCI_ERROR)"
+    probe = V.VFIO_DEVICE_FEATURE_PROBE | V.VFIO_DEVICE_FEATURE_GET | V.VFIO_DEVICE_FEATURE_LOW_POWER_EXIT
+    name = ioctl_name(V.VFIO_DEVICE_FEATURE, bytes(feature(probe)))
+    assert name == "VFIO_DEVICE_FEATURE(GET|PROBE|LOW_POWER_EXIT)"
+    assert ioctl_name(0x1234) == "ioctl(0x1234)"
+
+
+def test_ioctl_text_shows_the_errno_name() -> None:
+    text, _ = ioctl_text(V.VFIO_DEVICE_RESET, 0, -errno.EINVAL)
+    assert text == "VFIO_DEVICE_RESET = -EINVAL"
+
+
+def test_kernel_log_is_recorded_at_info_and_debug_only_when_verbose() -> None:
+    t = Timeline()
+    with recording(t):
+        pr_info("an info line %d\n", 1)
+        pr_debug("a debug line\n")
+    pr_info("after the recording\n")
+    assert [(s.actor, s.kind, s.text) for s in t.steps] == [("host", "log", "an info line 1")]
+    v = Timeline()
+    with recording(v, verbose=True):
+        pr_debug("a debug line\n")
+    assert [s.text for s in v.steps] == ["a debug line"]
+
+
+def test_eventfd_signal_trace_is_an_irq_step() -> None:
+    t = Timeline()
+    with recording(t):
+        trace_event("eventfd_signal", ctx=3)
+        trace_event("something_else")
+    assert [(s.actor, s.kind, s.fields) for s in t.steps] == [("host", "irq", {"ctx": 3})]
+
+
+def test_firmware_events_clp_and_resets_are_recorded() -> None:
+    fn = PciFunction(0x1AF4, 0x1041)
+    host = Host.boot({0x10: fn})
+    t = Timeline()
+    try:
+        with recording(t, host.fw):
+            host.fw.inject_error(0x10, pec=0x40)
+            host.fw.wait_events_handled()
+    finally:
+        host.shutdown()
+    fw_steps = [(s.kind, s.text) for s in t.steps if s.actor == "firmware"]
+    assert fw_steps[0] == ("event", "error event PEC 0x40 for fid 0x10 (fh 0x80010001)")
+    assert not fn.reset_listeners and not host.fw.listeners
+
+
+def test_ioctls_are_recorded_under_the_current_actor_only_with_a_current_timeline() -> None:
+    host = Host.boot({0x10: PciFunction(0x1AF4, 0x1041)})
+    path = host.bind_vfio_pci(0x10)
+    t = Timeline()
+    try:
+        ifd = syscalls.open("/dev/iommu")
+        fd = syscalls.open(path)
+        bind = V.vfio_device_bind_iommufd(argsz=ctypes.sizeof(V.vfio_device_bind_iommufd), iommufd=ifd)
+        syscalls.ioctl(fd, V.VFIO_DEVICE_BIND_IOMMUFD, bind)  # no timeline: not recorded
+        with use(t), acting_as("qemu"):
+            flags = V.VFIO_DEVICE_FEATURE_GET | V.VFIO_DEVICE_FEATURE_ZPCI_ERROR
+            f = V.vfio_device_feature(argsz=80, flags=flags)
+            with pytest.raises(OSError):
+                syscalls.ioctl(fd, V.VFIO_DEVICE_FEATURE, bytes(f) + bytes(72))
+            syscalls.ioctl(fd, V.VFIO_DEVICE_RESET, 0)
+        syscalls.close(fd)
+        syscalls.close(ifd)
+    finally:
+        host.shutdown()
+    assert [(s.actor, s.kind, s.request, s.ret, s.text) for s in t.steps] == [
+        (
+            "qemu",
+            "ioctl",
+            "VFIO_DEVICE_FEATURE(GET|ZPCI_ERROR)",
+            -errno.ENOMSG,
+            "VFIO_DEVICE_FEATURE(GET|ZPCI_ERROR) = -ENOMSG",
+        ),
+        ("qemu", "ioctl", "VFIO_DEVICE_RESET", 0, "VFIO_DEVICE_RESET = 0"),
+    ]
