@@ -251,7 +251,7 @@ def changed_functions(patch_text: str) -> dict[str, set[str]]:
             name = _top_name(code)
             if name is not None:
                 current = name
-            elif code[:1] not in ("", " ", "\t", ")", "]", "}", "#") and code.strip():
+            elif code[:1] not in ("", " ", "\t", ")", "]", "}") and code.strip():
                 current = None
             if tag in "+-" and tag and code.strip() and current is not None:
                 out.setdefault(path, set()).add(current)

@@ -209,3 +209,16 @@ def test_main_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
     assert X.main(["no_such_function_anywhere"]) == 1
     assert X.main([]) == 2
     assert "usage: zpcisim explain NAME" in capsys.readouterr().err
+
+
+def test_a_comment_in_column_0_belongs_to_module_level() -> None:
+    patch = (
+        "diff --git a/kernel/x.py b/kernel/x.py\n"
+        "--- a/kernel/x.py\n+++ b/kernel/x.py\n"
+        "@@ -1,4 +1,4 @@ def err_detected(pdev):\n"
+        "     return 1\n"
+        "-#: the handlers table (old comment)\n"
+        "+#: the handlers table\n"
+        " handlers = table(err_detected)\n"
+    )
+    assert X.changed_functions(patch) == {}
