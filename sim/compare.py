@@ -174,7 +174,7 @@ def _cell(step: dict[str, Any] | None, width: int) -> list[str]:
         return [""]
     head = f"{step.get('actor', ''):<11} {step.get('kind', ''):<5} "
     text = str(step.get("text", ""))
-    if "ret" in step and step.get("kind") == "ioctl" and f"{step['ret']}" not in text:
+    if "ret" in step and step.get("kind") == "ioctl" and " = " not in text:
         text += f" = {step['ret']}"
     return textwrap.wrap(
         head + text,
@@ -207,7 +207,7 @@ def render(name: str, base: Run, new: Run, rows: Sequence[Row], width: int, diff
             hidden += 1
             continue
         if hidden:
-            out.append(f"{'':<{col}} ... {hidden} equal steps")
+            out.append(_folded(col, hidden))
             hidden = 0
         left, right = _cell(r.left, col), _cell(r.right, col)
         for k in range(max(len(left), len(right))):
@@ -216,8 +216,12 @@ def render(name: str, base: Run, new: Run, rows: Sequence[Row], width: int, diff
             mark = r.mark if k == 0 else " "
             out.append(f"{a:<{col}} {mark} {b}".rstrip())
     if hidden:
-        out.append(f"{'':<{col}} ... {hidden} equal steps")
+        out.append(_folded(col, hidden))
     return "\n".join(out)
+
+
+def _folded(col: int, n: int) -> str:
+    return f"{'':<{col}} ... {n} equal step{'' if n == 1 else 's'}"
 
 
 def _status(run: Run, expected_fail: bool) -> str:

@@ -88,8 +88,11 @@ def test_render_puts_the_two_columns_side_by_side_with_the_marker_between() -> N
     assert "Leaving" not in left and "Cannot" not in right
 
 
-def test_render_shows_an_ioctl_result() -> None:
+def test_render_shows_an_ioctl_result_unless_the_text_has_it() -> None:
     assert any(ln.endswith("VFIO_DEVICE_FEATURE GET ZPCI_ERROR = 0") for ln in render(200))
+    said = C.Run((step(1, "qemu", "ioctl", "VFIO_DEVICE_RESET = -ENOTTY", ret=-25),), 0, "")
+    rows = C.align(said.steps, said.steps)
+    assert C.render("x", said, said, rows, 120).splitlines()[-1].endswith("VFIO_DEVICE_RESET = -ENOTTY")
 
 
 def test_render_diff_only_folds_equal_steps() -> None:
