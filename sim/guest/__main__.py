@@ -1,0 +1,5 @@
+import sys
+
+from sim.guest.main import main
+
+sys.exit(main())
