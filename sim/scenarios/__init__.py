@@ -47,6 +47,7 @@ from sim.timeline import Step, Timeline, use
 from sim.zpci.firmware import ZpciFirmware
 
 __all__ = [
+    "ORDER",
     "SCENARIOS",
     "ExpectationFailed",
     "Result",
@@ -88,11 +89,34 @@ def scenario(name: str, description: str) -> Callable[[Callable[[Run], None]], C
     return register
 
 
+#: The order ``zpcisim list`` shows (issue 7's table); others follow by name.
+ORDER: tuple[str, ...] = (
+    "passthrough-kvm",
+    "passthrough-userspace",
+    "host-recovery",
+    "queue-overflow",
+    "perm-failure",
+    "close-with-pending",
+    "multifunction-reset",
+    "inaccessible-reset",
+    "ism-error-irq",
+    "efault-lost-record",
+)
+
+
 def load() -> dict[str, Scenario]:
-    """Import every scenario module of this package; the registry."""
+    """Import every scenario module of this package (modules whose name starts with
+    ``_`` are helpers); the registry, in :data:`ORDER`."""
     for mod in pkgutil.iter_modules(__path__):
         if not mod.name.startswith("_"):
             importlib.import_module(f"{__name__}.{mod.name}")
+
+    def rank(name: str) -> tuple[int, str]:
+        return (ORDER.index(name) if name in ORDER else len(ORDER), name)
+
+    ordered = {name: SCENARIOS[name] for name in sorted(SCENARIOS, key=rank)}
+    SCENARIOS.clear()
+    SCENARIOS.update(ordered)
     return SCENARIOS
 
 
@@ -115,6 +139,8 @@ class Run:
         self.verbose = verbose
         self.recorder = Recorder(timeline, verbose=verbose)
         self._cleanups: list[Callable[[], None]] = []
+        #: objects the scenario hands to its caller (tests read the final state)
+        self.kept: dict[str, object] = {}
 
     # -- building --------------------------------------------------------------------
 
@@ -129,13 +155,20 @@ class Run:
         return Host(fw)
 
     def record(self, fw: ZpciFirmware) -> None:
-        """Record ``fw`` (and the kernel), and shut it down at the end of the run."""
+        """Record ``fw`` (and the kernel), and shut it down at the end of the run
+        (kept as ``"fw"``)."""
         self.recorder.attach(fw)
+        self.keep("fw", fw)
         self.on_exit(fw.shutdown)
 
     def on_exit(self, fn: Callable[[], None]) -> None:
         """Call ``fn`` when the run ends, last registered first."""
         self._cleanups.append(fn)
+
+    def keep(self, name: str, obj: object) -> None:
+        """Hand ``obj`` to the caller as ``Result.kept[name]`` (the firmware, say,
+        whose functions a test inspects after the run)."""
+        self.kept[name] = obj
 
     def note(self, text: str, actor: str = "host") -> Step:
         """The scenario's own narration (kind ``note``)."""
@@ -214,6 +247,7 @@ class Result:
     timeline: Timeline
     passed: bool
     failed: str | None = None
+    kept: dict[str, object] = attrs.field(factory=dict)
 
     @property
     def steps(self) -> list[Step]:
@@ -266,12 +300,14 @@ def run_scenario(
     if on_step is not None:
         timeline.subscribe(on_step)
     failed: str | None = None
+    kept: dict[str, object] = {}
     try:
         with _running(timeline, verbose) as r:
+            kept = r.kept
             sc.run(r)
     except ExpectationFailed as e:
         failed = f"expectation not met: {e}"
     except Exception as e:  # the scenario itself broke: a failed run, said clearly
         tb = traceback.extract_tb(e.__traceback__)[-1]
         failed = f"the run crashed: {type(e).__name__}: {e} ({tb.filename}:{tb.lineno})"
-    return Result(name, timeline, failed is None, failed)
+    return Result(name, timeline, failed is None, failed, kept)
