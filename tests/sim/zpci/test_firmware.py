@@ -36,7 +36,15 @@ def test_error_ccdf_bytes_decode_as_the_kernel_structure() -> None:
     raw = ccdf_err_bytes(0x80010001, 0x10, 0x3A, ett=5, mvn=0x123, dmaas=7, q=1, rw=1, faddr=0xDEAD)
     c = zpci_ccdf_err.from_buffer_copy(raw)
     assert (c.fh, c.fid, c.ett, c.mvn, c.dmaas, c.q, c.rw, c.faddr, c.pec) == (
-        0x80010001, 0x10, 5, 0x123, 7, 1, 1, 0xDEAD, 0x3A,
+        0x80010001,
+        0x10,
+        5,
+        0x123,
+        7,
+        1,
+        1,
+        0xDEAD,
+        0x3A,
     )
     assert len(raw) == ctypes.sizeof(zpci_ccdf_err) == 32
 
@@ -92,7 +100,8 @@ def test_error_injection_blocks_until_reset_block_and_reset_error(fw: ZpciFirmwa
     assert fw.mpcifc(ZPCI_CREATE_REQ(fn.fh, 0, ZPCI_MOD_FC_RESET_ERROR), fib) == (0, 0)
     assert not fn.error
     assert fw.mpcifc(ZPCI_CREATE_REQ(fn.fh, 0, ZPCI_MOD_FC_RESET_ERROR), fib) == (
-        1, ZPCI_PCI_ST_ALREADY_IN_RQ_STATE,
+        1,
+        ZPCI_PCI_ST_ALREADY_IN_RQ_STATE,
     )
 
 
@@ -107,7 +116,8 @@ def test_permanent_failure_pecs_refuse_the_resets(fw: ZpciFirmware) -> None:
     f = fw.function(0x10)
     assert f.perm_failed
     assert fw.mpcifc(ZPCI_CREATE_REQ(f.fh, 0, ZPCI_MOD_FC_RESET_ERROR), zpci_fib()) == (
-        1, ZPCI_PCI_ST_FUNC_IN_ERR,
+        1,
+        ZPCI_PCI_ST_FUNC_IN_ERR,
     )
 
 
@@ -124,3 +134,46 @@ def test_sclp_report_is_recorded(fw: ZpciFirmware) -> None:
     assert fw.sclp_errnotify(2, 2, 0x80010001, 0x10, data) == 0x0020
     r = fw.reports[0]
     assert (r.fid, r.err_log_id, r.text) == (0x10, 0x4714, "report: recovery\n")
+
+
+def test_listeners_see_events_and_the_disable_before_the_reset_it_causes() -> None:
+    from kernel.lib.mutex import mutex_lock, mutex_unlock
+    from kernel.s390.include.asm.pci_clp import CLP_SET_DISABLE_PCI_FN, CLP_SET_ENABLE_PCI_FN
+    from kernel.s390.pci.pci import get_zdev_by_fid, zpci_hot_reset_device
+    from kernel.s390.pci.pci_bus import zpci_zdev_put
+    from sim.pci.function import PciFunction as _Fn
+
+    fn = _Fn(0x1AF4, 0x1041)
+    fw = ZpciFirmware()
+    fw.add_function(0x10, fn)
+    seen: list[tuple[str, dict[str, object]]] = []
+    fw.listeners.append(lambda what, f: seen.append((what, dict(f))))
+    fn.reset_listeners.append(lambda _f, kind: seen.append(("reset", {"kind": kind})))
+    fw.boot()
+    try:
+        fw.inject_error(0x10, pec=0x2A)  # FMB only: nothing else happens
+        fw.wait_events_handled()
+        zdev = get_zdev_by_fid(0x10)
+        assert zdev is not None
+        mutex_lock(zdev.state_lock)
+        zpci_hot_reset_device(zdev)
+        mutex_unlock(zdev.state_lock)
+        zpci_zdev_put(zdev)
+    finally:
+        fw.shutdown()
+    assert seen == [
+        (
+            "set_pci_fn",
+            {"fid": 0x10, "fh": 0x1, "oc": CLP_SET_ENABLE_PCI_FN, "rsp": 0x10, "new_fh": 0x80010001},
+        ),
+        ("error", {"fid": 0x10, "fh": 0x80010001, "pec": 0x2A}),
+        (
+            "set_pci_fn",
+            {"fid": 0x10, "fh": 0x80010001, "oc": CLP_SET_DISABLE_PCI_FN, "rsp": 0x10, "new_fh": 0x20001},
+        ),
+        ("reset", {"kind": "hot"}),
+        (
+            "set_pci_fn",
+            {"fid": 0x10, "fh": 0x20001, "oc": CLP_SET_ENABLE_PCI_FN, "rsp": 0x10, "new_fh": 0x80030001},
+        ),
+    ]
