@@ -80,7 +80,7 @@ class GuestProcess:
         self.chan = Channel(Connection(parent.detach()))
 
     def wait_ready(self) -> None:
-        self._pump(None, time.monotonic() + self.timeout, "start")
+        self._pump(None, self.timeout, "start")
 
     @property
     def pid(self) -> int | None:
@@ -141,7 +141,7 @@ class GuestProcess:
             self.chan.send("cmd", seq, op, args)
         except OSError as e:
             self._fail(f"the guest is gone ({e})", op)
-        return self._pump(seq, time.monotonic() + (timeout if timeout is not None else self.timeout), op)
+        return self._pump(seq, timeout if timeout is not None else self.timeout, op)
 
     def _stderr_tail(self) -> str:
         if self._stderr is None:
@@ -170,13 +170,14 @@ class GuestProcess:
             msg += "\n" + tail
         raise GuestError(msg)
 
-    def _pump(self, seq: int | None, deadline: float, op: str) -> Any:
+    def _pump(self, seq: int | None, timeout: float, op: str) -> Any:
         chan = self.chan
         assert chan is not None
+        deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                self._fail(f"no answer within the deadline ({self.timeout:g} s)", op)
+                self._fail(f"no answer within the deadline ({timeout:g} s)", op)
             try:
                 if not chan.poll(remaining):
                     continue
