@@ -8,6 +8,13 @@
     ``text``; ``request`` and ``ret`` on ioctls; other decoded fields).
     ``--diagram FILE`` also writes a Mermaid sequence diagram of the run;
     ``--verbose`` adds the kernel's debug lines.
+``zpcisim compare NAME [--diff-only] [--width N]``
+    runs the scenario on the tree before the v17 series and on this one and prints
+    the two timelines side by side, the differences marked (:mod:`sim.compare`;
+    needs a source checkout).
+``zpcisim explain NAME``
+    where a C function (struct, constant) lives in the Python tree, which patches of
+    the series touch it, which tests and scenarios exercise it (:mod:`sim.explain`).
 
 Exit status: 0 when the scenario ends as it should, 1 when one of its expectations
 fails (the last line says which), 2 for a usage error (an unknown scenario name
@@ -21,6 +28,8 @@ import json
 import sys
 from collections.abc import Sequence
 
+from sim import compare as compare_cmd
+from sim import explain as explain_cmd
 from sim.diagram import mermaid
 from sim.scenarios import load, run_scenario
 
@@ -40,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="one JSON object per step instead of text")
     run.add_argument("--diagram", metavar="FILE", help="write a Mermaid sequence diagram (Markdown) to FILE")
     run.add_argument("--verbose", action="store_true", help="include the kernel's debug log lines")
+    cmp = sub.add_parser("compare", help="run a scenario before and with the v17 series, side by side")
+    compare_cmd.add_arguments(cmp)
+    exp = sub.add_parser("explain", help="where a C function is here, the patches that touch it, its tests")
+    exp.add_argument("name", help="a C function, struct or constant name")
     return p
 
 
@@ -49,6 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.cmd is None:
         p.print_help()
         return 0
+    if args.cmd == "compare":
+        return compare_cmd.run_command(args)
+    if args.cmd == "explain":
+        return explain_cmd.main([args.name])
     scenarios = load()
     if args.cmd == "list":
         width = max((len(n) for n in scenarios), default=0) + 2

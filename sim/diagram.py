@@ -5,8 +5,9 @@ user-driver; one arrow or note per step:
 
 * a firmware ``event`` is an arrow firmware -> host; the VMM's ``event`` (an error
   it injects into its guest) an arrow qemu -> guest;
-* a host ``clp`` step (the kernel's CLP and MPCIFC calls, which the firmware
-  model reports) an arrow host -> firmware; a guest's an arrow guest -> qemu;
+* a ``clp`` step of the firmware or the host (the host kernel's CLP and MPCIFC
+  calls) an arrow host -> firmware; one of the guest or the VMM (the guest's CLP,
+  which the VMM intercepts) an arrow guest -> qemu;
 * an ``ioctl`` an arrow from the program to the host (to the VMM for the guest);
 * the host's eventfd signal an arrow host -> the program that waits (the VMM if it
   takes part, else the user driver);
@@ -47,7 +48,7 @@ def _line(step: Step, waiter: str | None) -> str:
         return f"    qemu->>guest: {text}"
     if step.kind == "clp" and step.actor == "host":
         return f"    host->>firmware: {text}"
-    if step.kind == "clp" and step.actor == "guest":
+    if step.kind == "clp" and step.actor in ("guest", "qemu"):
         return f"    guest->>qemu: {text}"
     if step.kind == "clp" and step.actor == "firmware":
         return f"    host->>firmware: {text}"
@@ -70,8 +71,8 @@ def _participants(steps: Sequence[Step]) -> list[str]:
             used.add("firmware")
         if s.kind == "ioctl":
             used.add("qemu" if s.actor == "guest" else "host")
-        if s.kind == "clp" and s.actor == "guest":
-            used.add("qemu")
+        if s.kind == "clp" and s.actor in ("guest", "qemu"):
+            used.update(("guest", "qemu"))
         if s.kind == "event" and s.actor == "qemu":
             used.add("guest")
     return [a for a in ACTORS if a in used]

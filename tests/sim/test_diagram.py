@@ -33,3 +33,14 @@ def test_one_arrow_or_note_per_step_and_participants_as_used() -> None:
         "    Note over firmware: 6. fid 0x10 reset by the hardware: hot reset",
     ]
     assert text.startswith("# run\n")
+
+
+def test_the_guests_clp_seen_by_the_vmm_is_an_arrow_guest_to_qemu() -> None:
+    t = Timeline()
+    t.record("qemu", "clp", "guest CLP disable fid 0x10")
+    body = mermaid(t.steps).splitlines()
+    assert body[2:5] == [
+        "    participant qemu",
+        "    participant guest",
+        "    guest->>qemu: 1. guest CLP disable fid 0x10",
+    ]
