@@ -139,3 +139,14 @@ def test_compare_reports_a_run_without_steps_with_its_stderr(tmp_path: Path) -> 
 def test_checkout_root_of_this_package_is_the_checkout() -> None:
     root = C.checkout_root()
     assert root is not None and (root / "series").is_dir()
+
+
+def test_zpcisim_compare_of_an_unknown_scenario_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    from sim.cli import main
+
+    assert main(["compare", "no-such-scenario"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "zpcisim compare: the run of 'no-such-scenario' on this tree printed no steps (exit 2):"
+    )
+    assert "unknown scenario 'no-such-scenario'" in err

@@ -222,3 +222,10 @@ def test_a_comment_in_column_0_belongs_to_module_level() -> None:
         " handlers = table(err_detected)\n"
     )
     assert X.changed_functions(patch) == {}
+
+
+def test_zpcisim_explain_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    from sim.cli import main
+
+    assert main(["explain", "pci_create_slot"]) == 0
+    assert capsys.readouterr().out.startswith("pci_create_slot: function in kernel.pci.slot")
