@@ -86,7 +86,9 @@ def run(r: Run) -> None:
 
     def watch(step: Step) -> None:
         if step.actor == "qemu" and step.kind == "ioctl" and step.text.startswith("VFIO_DEVICE_RESET"):
-            after_reset.append(fn.config_read(PCI_BASE_ADDRESS_0, 4))
+            bar0 = fn.config_read(PCI_BASE_ADDRESS_0, 4)
+            after_reset.append(bar0)
+            r.note(f"BAR 0 of fid 0x{FID:x} reads 0x{bar0:08x} after the reset (0x{BAR0:08x} at open)")
 
     r.timeline.subscribe(watch)
 
@@ -144,7 +146,7 @@ def run(r: Run) -> None:
             # As in the C: only the host's own reset path (zpci_event_do_reset) sets
             # error_state back to normal; after mediated recovery it stays frozen.
             r.note(
-                f"host: {pci_name(pdev)} error_state is {pci_channel_state_t(pdev.error_state).name} "
+                f"{pci_name(pdev)} error_state is {pci_channel_state_t(pdev.error_state).name} "
                 "after the user-space driven reset"
             )
         gstat = qemu.guest_status()

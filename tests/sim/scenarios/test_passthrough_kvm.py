@@ -53,6 +53,7 @@ def test_guest_drives_the_reset_of_an_error_left_to_userspace() -> None:
         ("firmware", "reset", "fid 0x10 reset by the hardware: hot reset"),
         ("firmware", "clp", "CLP Set PCI Function enable fid 0x10"),
         ("qemu", "ioctl", "VFIO_DEVICE_RESET = 0"),
+        ("host", "note", "BAR 0 of fid 0x10 reads 0xc0000000 after the reset (0xc0000000 at open)"),
         ("qemu", "clp", "guest CLP enable fid 0x10: fh 0x80000001"),
         ("guest", "log", "nvme-like 0000:00:00.0: restarting the controller after slot reset"),
         ("guest", "log", "zpci: 0000:00:00.0: The device is ready to resume operations"),
