@@ -43,3 +43,13 @@ def test_tests_named_in_the_docs_exist() -> None:
 def test_every_patch_has_its_page() -> None:
     pages = sorted(p.name[:2] for p in (ROOT / "docs/patches").glob("0[1-7]-*.md"))
     assert pages == ["01", "02", "03", "04", "05", "06", "07"]
+
+
+def test_overview_shows_the_generated_passthrough_kvm_diagram() -> None:
+    """docs/diagrams/passthrough-kvm.md is what ``zpcisim run passthrough-kvm --diagram``
+    wrote; the overview carries the same mermaid block."""
+    block = re.compile(r"```mermaid\n.*?```", re.S)
+    generated = block.findall((ROOT / "docs/diagrams/passthrough-kvm.md").read_text())
+    assert len(generated) == 1
+    assert generated[0] in block.findall((ROOT / "docs/overview.md").read_text())
+    assert "Leaving recovery of pass-through device to user-space" in generated[0]
