@@ -35,6 +35,7 @@ from typing import Final
 import uapi.linux.vfio as V
 from sim.timeline import acting_as
 from sim.userspace import syscalls
+from sim.userspace.vfio_v17 import VFIO_DEVICE_FEATURE_ZPCI_ERROR, vfio_device_feature_zpci_err
 
 __all__ = ["ACTOR", "UserDriver", "ZpciErrFeature"]
 
@@ -50,7 +51,7 @@ class _ErrIrqSet(ctypes.BigEndianStructure):
 class ZpciErrFeature(ctypes.BigEndianStructure):
     """``struct vfio_device_feature`` followed by ``struct vfio_device_feature_zpci_err``."""
 
-    _fields_ = [("hdr", V.vfio_device_feature), ("err", V.vfio_device_feature_zpci_err)]
+    _fields_ = [("hdr", V.vfio_device_feature), ("err", vfio_device_feature_zpci_err)]
 
 
 class UserDriver:
@@ -62,7 +63,7 @@ class UserDriver:
         self.fd = -1
         self.iommufd = -1
         self.efd = -1
-        self.records: list[V.vfio_device_feature_zpci_err] = []
+        self.records: list[vfio_device_feature_zpci_err] = []
         self._config_offset: int | None = None
 
     def open(self) -> None:
@@ -99,7 +100,7 @@ class UserDriver:
         with acting_as(ACTOR):
             f = V.vfio_device_feature(
                 argsz=ctypes.sizeof(ZpciErrFeature),
-                flags=V.VFIO_DEVICE_FEATURE_PROBE | V.VFIO_DEVICE_FEATURE_ZPCI_ERROR,
+                flags=V.VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_ZPCI_ERROR,
             )
             try:
                 syscalls.ioctl(self.fd, V.VFIO_DEVICE_FEATURE, f)
@@ -118,26 +119,26 @@ class UserDriver:
             syscalls.eventfd_read(self.efd)
             return True
 
-    def get_error(self, buf: ZpciErrFeature | None = None) -> V.vfio_device_feature_zpci_err | None:
+    def get_error(self, buf: ZpciErrFeature | None = None) -> vfio_device_feature_zpci_err | None:
         """One GET: the oldest pending record, or None on ENOMSG.  ``buf`` lets the
         caller choose the buffer (one that faults, say); other errors raise."""
         with acting_as(ACTOR):
             f = buf if buf is not None else ZpciErrFeature()
             f.hdr.argsz = ctypes.sizeof(ZpciErrFeature)
-            f.hdr.flags = V.VFIO_DEVICE_FEATURE_GET | V.VFIO_DEVICE_FEATURE_ZPCI_ERROR
+            f.hdr.flags = V.VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_ZPCI_ERROR
             try:
                 syscalls.ioctl(self.fd, V.VFIO_DEVICE_FEATURE, f)
             except OSError as e:
                 if e.errno == errno.ENOMSG:
                     return None
                 raise
-            rec = V.vfio_device_feature_zpci_err.from_buffer_copy(f.err)
+            rec = vfio_device_feature_zpci_err.from_buffer_copy(f.err)
             self.records.append(rec)
             return rec
 
-    def drain(self) -> list[V.vfio_device_feature_zpci_err]:
+    def drain(self) -> list[vfio_device_feature_zpci_err]:
         """GET until ENOMSG; the records, oldest first."""
-        out: list[V.vfio_device_feature_zpci_err] = []
+        out: list[vfio_device_feature_zpci_err] = []
         while (rec := self.get_error()) is not None:
             out.append(rec)
         return out
@@ -147,7 +148,7 @@ class UserDriver:
         with acting_as(ACTOR):
             return int(syscalls.ioctl(self.fd, V.VFIO_DEVICE_RESET, 0))
 
-    def recover(self, timeout: float = 5.0) -> list[V.vfio_device_feature_zpci_err]:
+    def recover(self, timeout: float = 5.0) -> list[vfio_device_feature_zpci_err]:
         """What the program does when told of an error: wait for the eventfd, fetch
         every record, reset the device.  The records (empty if none came)."""
         if not self.wait_error(timeout):

@@ -36,6 +36,7 @@ from kernel.s390.include.asm.kvm_host import kvm
 from kernel.virt.kvm.vfio import kvm_vfio_file_add
 from sim import timeline
 from sim.userspace import syscalls
+from sim.userspace.vfio_v17 import VFIO_DEVICE_FEATURE_ZPCI_ERROR, vfio_device_feature_zpci_err
 from uapi.linux.vfio_zdev import vfio_device_info_cap_zpci_base, vfio_device_info_cap_zpci_group
 
 __all__ = ["VfioPciDevice", "record"]
@@ -177,22 +178,22 @@ class VfioPciDevice:
     def probe_zpci_error(self) -> int:
         feature = V.vfio_device_feature(
             argsz=ctypes.sizeof(V.vfio_device_feature),
-            flags=V.VFIO_DEVICE_FEATURE_PROBE | V.VFIO_DEVICE_FEATURE_ZPCI_ERROR,
+            flags=V.VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_ZPCI_ERROR,
         )
         return self.ioctl(V.VFIO_DEVICE_FEATURE, feature)
 
-    def get_zpci_error(self) -> tuple[int, V.vfio_device_feature_zpci_err | None]:
+    def get_zpci_error(self) -> tuple[int, vfio_device_feature_zpci_err | None]:
         """(0, record) or (-errno, None); -ENOMSG: nothing (more) pending."""
         hdr_size = ctypes.sizeof(V.vfio_device_feature)
-        buf = bytearray(hdr_size + ctypes.sizeof(V.vfio_device_feature_zpci_err))
+        buf = bytearray(hdr_size + ctypes.sizeof(vfio_device_feature_zpci_err))
         hdr = V.vfio_device_feature.from_buffer(buf)
         hdr.argsz = len(buf)
-        hdr.flags = V.VFIO_DEVICE_FEATURE_GET | V.VFIO_DEVICE_FEATURE_ZPCI_ERROR
+        hdr.flags = V.VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_ZPCI_ERROR
         del hdr
         ret = self.ioctl(V.VFIO_DEVICE_FEATURE, buf)
         if ret:
             return ret, None
-        err = V.vfio_device_feature_zpci_err.from_buffer_copy(buf, hdr_size)
+        err = vfio_device_feature_zpci_err.from_buffer_copy(buf, hdr_size)
         return 0, err
 
     # -- reset and config space ------------------------------------------------------------

@@ -32,6 +32,7 @@ import uapi.linux.vfio as V
 import uapi.linux.vfio as vfio
 import uapi.linux.vfio_zdev as vfio_zdev
 from kernel.vfio.pci import vfio_pci_core
+from sim.userspace import vfio_v17
 from uapi.asm_generic.ioctl import _IO
 
 from .s390x_toolchain import (
@@ -150,7 +151,11 @@ def probe_source(cls: type[ctypes.Structure], cname: str) -> tuple[str, ctypes.S
 
 
 #: uAPI structures the kernel port defines next to the code that uses them.
-EXTRA_STRUCTS: tuple[type[ctypes.Structure], ...] = (vfio_pci_core.vfio_device_low_power_entry_with_wakeup,)
+#: And the userspace programs' own copy of the v17 struct (sim/userspace/vfio_v17.py).
+EXTRA_STRUCTS: tuple[type[ctypes.Structure], ...] = (
+    vfio_pci_core.vfio_device_low_power_entry_with_wakeup,
+    vfio_v17.vfio_device_feature_zpci_err,
+)
 
 ALL_STRUCTS = [cls for mod in UAPI_MODULES for cls in structures(mod)] + list(EXTRA_STRUCTS)
 
@@ -271,6 +276,7 @@ def constant_mismatches(consts: dict[str, int]) -> list[str]:
 
 def test_constants_match_the_headers() -> None:
     consts = {name: value for mod in UAPI_MODULES for name, value in constants(mod).items()}
+    consts.update(constants(vfio_v17))
     assert constant_mismatches(consts) == []
 
 

@@ -150,3 +150,17 @@ def test_zpcisim_compare_of_an_unknown_scenario_is_a_usage_error(capsys: pytest.
         "zpcisim compare: the run of 'no-such-scenario' on this tree printed no steps (exit 2):"
     )
     assert "unknown scenario 'no-such-scenario'" in err
+
+
+def test_compare_passthrough_kvm_shows_the_series_turning_give_up_into_mediated_recovery() -> None:
+    """End to end, as a reader runs it: the baseline kernel gives up on the KVM
+    pass-through function ("Cannot be recovered in the host ..."), v17 leaves the
+    recovery to userspace and the guest drives the reset."""
+    out = C.compare("passthrough-kvm", width=220, diff_only=True)
+    lines = out.splitlines()
+    gave_up = [ln for ln in lines if "Cannot be recovered in the host because it is a pass-through" in ln]
+    assert len(gave_up) == 1
+    left, _, right = gave_up[0].partition(" | ")
+    assert "Cannot be recovered" in left and "Leaving recovery of pass-through device to user-space" in right
+    assert any("VFIO_DEVICE_FEATURE(PROBE|13) = -ENOTTY" in ln for ln in lines)
+    assert any(ln.lstrip().startswith("> qemu") and "VFIO_DEVICE_RESET = 0" in ln for ln in lines)
