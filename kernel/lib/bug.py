@@ -16,7 +16,17 @@ import threading
 
 from kernel.lib.printk import KERN_WARNING, printk
 
-__all__ = ["BUG", "WARN", "WARN_ON", "WARN_ON_ONCE", "KernelBug", "caller_site", "warnings"]
+__all__ = [
+    "BUG",
+    "WARN",
+    "WARN_ON",
+    "WARN_ON_ONCE",
+    "KernelBug",
+    "caller_site",
+    "caller_where",
+    "format_where",
+    "warnings",
+]
 
 
 class KernelBug(RuntimeError):
@@ -32,16 +42,31 @@ _warn_lock = threading.Lock()
 _warned_once: set[tuple[str, int]] = set()
 
 
-def caller_site(depth: int = 1) -> str:
-    """``file:line (function)`` of the frame ``depth`` levels above the caller,
-    skipping frames of kernel/lib itself.  Exists only in Python."""
+Where = tuple[str, int, str]
+
+
+def caller_where(depth: int = 1) -> Where:
+    """(file, line, function) of the frame ``depth`` levels above the caller, skipping
+    frames of kernel/lib itself; cheap, for recording a site that is rarely printed.
+    Exists only in Python."""
     f = sys._getframe(depth + 1)
     while f.f_back is not None and f.f_code.co_filename.startswith(_LIB_DIR):
         f = f.f_back
-    path = f.f_code.co_filename
+    return f.f_code.co_filename, f.f_lineno, f.f_code.co_name
+
+
+def format_where(where: Where) -> str:
+    """``file:line (function)``, the file relative to the project."""
+    path, line, func = where
     if path.startswith(_TOP_DIR):
         path = path[len(_TOP_DIR) :]
-    return f"{path}:{f.f_lineno} ({f.f_code.co_name})"
+    return f"{path}:{line} ({func})"
+
+
+def caller_site(depth: int = 1) -> str:
+    """``file:line (function)`` of the frame ``depth`` levels above the caller,
+    skipping frames of kernel/lib itself.  Exists only in Python."""
+    return format_where(caller_where(depth + 1))
 
 
 def WARN(condition: bool, fmt: str = "", *args: object) -> bool:

@@ -26,7 +26,7 @@ from typing import Final, Protocol
 
 import attrs
 
-from kernel.lib.bug import KernelBug, caller_site
+from kernel.lib.bug import KernelBug, Where, caller_site, caller_where, format_where
 from kernel.lib.printk import KERN_WARNING, printk
 
 __all__ = [
@@ -60,8 +60,12 @@ class Edge:
 @attrs.define
 class _Held:
     lock: object
-    site: str
+    where: Where
     read: bool
+
+    @property
+    def site(self) -> str:
+        return format_where(self.where)
 
 
 _graph_lock: Final = threading.Lock()
@@ -112,7 +116,7 @@ def _path(src: str, dst: str) -> list[str] | None:
     return None
 
 
-def _add_edge(held: _Held, cls: str, site: str) -> None:
+def _add_edge(held: _Held, cls: str, where: Where) -> None:
     a = getattr(held.lock, "lockdep_class")  # noqa: B009 - protocol attribute
     if a == cls:
         return
@@ -123,6 +127,7 @@ def _add_edge(held: _Held, cls: str, site: str) -> None:
     with _graph_lock:
         if key in _edges:
             return
+        site = format_where(where)
         new = Edge(a, cls, held.site, site)
         back = _path(cls, a)
         _edges[key] = new
@@ -153,11 +158,11 @@ def lock_acquire(lock: LockdepMap, trylock: bool = False, read: bool = False) ->
                 f"possible recursive locking detected: {lock.lockdep_class} taken at "
                 f"{caller_site(1)} is already held by this thread (taken at {h.site})"
             )
-    site = caller_site(1)
+    where = caller_where(1)
     if not trylock:
         for h in held:
-            _add_edge(h, lock.lockdep_class, site)
-    held.append(_Held(lock, site, read))
+            _add_edge(h, lock.lockdep_class, where)
+    held.append(_Held(lock, where, read))
 
 
 def lock_acquire_failed(lock: LockdepMap) -> None:

@@ -153,10 +153,24 @@ def _emit(level: int, text: str, module: str) -> None:
         subscribers = tuple(_subscribers)
     logger = logging.getLogger("kernel." + module if module else "kernel")
     pylevel = _LEVEL_TO_LOGGING[level]
-    if logger.isEnabledFor(pylevel):
+    if logger.isEnabledFor(pylevel) and _routed(logger):
         logger.log(pylevel, "%s", text)
     for fn in subscribers:
         fn(line)
+
+
+def _routed(logger: logging.Logger) -> bool:
+    """Whether a handler other than our NullHandler would see the record (a user
+    routed the kernel log); saves building a LogRecord nobody reads."""
+    lg: logging.Logger | None = logger
+    while lg is not None:
+        for h in lg.handlers:
+            if not isinstance(h, logging.NullHandler):
+                return True
+        if not lg.propagate:
+            return False
+        lg = lg.parent
+    return False
 
 
 def _caller_globals(depth: int) -> dict[str, Any]:

@@ -53,6 +53,12 @@ class debug_entry_t:
     exception: bool
     text: str
     data: bytes = b""
+    #: The record as :func:`debug_dump` prints it, made once when recorded.
+    line: str = attrs.field(init=False, eq=False, repr=False)
+
+    @line.default
+    def _line(self) -> str:
+        return f"{self.level} {'*' if self.exception else '-'} {self.text}\n"
 
 
 @attrs.define(eq=False)
@@ -67,6 +73,9 @@ class debug_info_t:
 
     def capacity(self) -> int:
         return max(1, self.pages_per_area * _PAGE_SIZE // (self.buf_size + _ENTRY_HEADER))
+
+    def __attrs_post_init__(self) -> None:
+        self.entries = collections.deque(maxlen=self.capacity())
 
 
 #: include/asm/debug.h: DEBUG_DEFAULT_LEVEL.
@@ -91,9 +100,7 @@ def _record(id: debug_info_t | None, level: int, text: str, data: bytes = b"") -
     if id is None or level > id.level:
         return
     with id.lock:
-        id.entries.append(debug_entry_t(level, False, text, data))
-        while len(id.entries) > id.capacity():
-            id.entries.popleft()
+        id.entries.append(debug_entry_t(level, False, text, data))  # the oldest falls out
 
 
 def debug_sprintf_event(id: debug_info_t | None, level: int, fmt: str, *args: object) -> None:
@@ -123,12 +130,15 @@ def debug_entries(id: debug_info_t | None) -> list[debug_entry_t]:
 def debug_dump(id: debug_info_t | None, size: int) -> str:
     """Render the records as text, at most ``size`` characters, newest records kept
     (the kernel's ``debug_dump(id, view, buf, size, reverse=true)``)."""
-    lines = [f"{e.level} {'*' if e.exception else '-'} {e.text}\n" for e in debug_entries(id)]
+    if id is None:
+        return ""
     out: list[str] = []
     used = 0
-    for line in reversed(lines):
-        if used + len(line) > size:
-            break
-        out.append(line)
-        used += len(line)
+    with id.lock:
+        for e in reversed(id.entries):  # newest first, only as many as fit
+            n = len(e.line)
+            if used + n > size:
+                break
+            out.append(e.line)
+            used += n
     return "".join(out)
