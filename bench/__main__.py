@@ -1,0 +1,97 @@
+"""``python -m bench``: the model's speed against its floor, as ratios measured in one run.
+
+Each figure is the median of ``--repeat`` repetitions (default 5).  The rows:
+
+1. host error path, per record: firmware ``inject_error`` -> kernel event thread ->
+   vfio-pci eventfd -> userspace eventfd read + ``VFIO_DEVICE_FEATURE`` GET, against
+   the floor (deque push/pop of the 32-byte record, a lock, an eventfd write/read, a
+   copy into a user buffer);
+2. scaling: per-record cost with 256 functions over the cost with 1 (and 16);
+3. scenario latency: ``zpcisim run passthrough-kvm`` (guest process included) against
+   ``python -c "import kernel, uapi, sim"``, as wall time of the whole command;
+4. explorer rate: schedules per second on the close-vs-error race (when the explorer
+   is present: ``sim.explore``);
+5. suite time: the full test suite's wall time as CI runs it (``--suite``; off by
+   default because it takes a while).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import errpath
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def median_of(repeat: int, fn: Callable[[], float]) -> float:
+    return statistics.median(fn() for _ in range(repeat))
+
+
+def wall(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def explorer_rate() -> float | None:
+    try:
+        from sim.explore import bench_close_vs_error  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    rate: float = bench_close_vs_error()
+    return rate
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--repeat", type=int, default=5, help="repetitions per figure (median taken)")
+    p.add_argument("--records", type=int, default=1000, help="records per error-path run")
+    p.add_argument("--suite", action="store_true", help="also time the full test suite")
+    ns = p.parse_args(argv)
+    rows: list[tuple[str, str, str, str]] = []
+
+    model = median_of(ns.repeat, lambda: errpath.model_records_per_s(ns.records))
+    floor = median_of(ns.repeat, lambda: errpath.floor_records_per_s(ns.records * 20))
+    ratio = f"{floor / model:.0f}x"
+    rows.append(("host error path", f"{model:,.0f} rec/s", f"floor {floor:,.0f} rec/s", ratio))
+
+    def per_record(n: int) -> float:
+        return median_of(ns.repeat, lambda: errpath.model_records_per_s(ns.records, n))
+
+    per = {n: per_record(n) for n in (1, 16, 256)}
+    rows.append(
+        (
+            "scaling 1/16/256 fns",
+            " / ".join(f"{1e6 / per[n]:.0f} us" for n in (1, 16, 256)),
+            "per record",
+            f"{per[1] / per[256]:.2f}x (256 vs 1)",
+        )
+    )
+
+    run = median_of(ns.repeat, lambda: wall([sys.executable, "-m", "sim", "run", "passthrough-kvm"]))
+    imp = median_of(ns.repeat, lambda: wall([sys.executable, "-c", "import kernel, uapi, sim"]))
+    rows.append(("passthrough-kvm run", f"{run:.2f} s", f"import {imp:.2f} s", f"{run / imp:.1f}x"))
+
+    rate = explorer_rate()
+    rows.append(("explorer", f"{rate:,.0f} schedules/s" if rate else "n/a", "close vs error", ""))
+
+    if ns.suite:
+        suite = wall([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"])
+        rows.append(("test suite", f"{suite:.1f} s", "as CI runs it", ""))
+
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    print(f"median of {ns.repeat} runs, {ns.records} records per error-path run")
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
