@@ -13,6 +13,7 @@ import errno
 import os
 import threading
 
+from kernel.lib import schedpoint
 from kernel.lib.errno import ERR_PTR, ErrPtr
 from kernel.lib.trace import trace_event
 
@@ -60,6 +61,8 @@ def eventfd_ctx_fdget(fd: int) -> eventfd_ctx | ErrPtr:
 
 
 def eventfd_signal(ctx: eventfd_ctx) -> None:
+    if schedpoint.active is not None:
+        schedpoint.active.point(schedpoint.SP_SIGNAL, ctx)
     with ctx._lock:
         if ctx._refs <= 0:
             return

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 
-from kernel.lib import lockdep
+from kernel.lib import lockdep, schedpoint
 from kernel.lib.bug import WARN, KernelBug
 from kernel.lib.cleanup import GuardType
 
@@ -62,6 +62,8 @@ def mutex_init(lock: Mutex) -> None:
 
 
 def mutex_lock(lock: Mutex) -> None:
+    if schedpoint.active is not None:
+        schedpoint.active.point(schedpoint.SP_ACQUIRE, lock)
     lockdep.lock_acquire(lock)
     lock._lock.acquire()
     lock.owner = threading.current_thread()
@@ -69,6 +71,8 @@ def mutex_lock(lock: Mutex) -> None:
 
 def mutex_trylock(lock: Mutex) -> int:
     """1 if the mutex was taken, 0 if it is held (by anyone, this thread included)."""
+    if schedpoint.active is not None:
+        schedpoint.active.point(schedpoint.SP_TRYLOCK, lock)
     if lock.owner is threading.current_thread():
         return 0
     if not lock._lock.acquire(blocking=False):
@@ -79,6 +83,8 @@ def mutex_trylock(lock: Mutex) -> int:
 
 
 def mutex_unlock(lock: Mutex) -> None:
+    if schedpoint.active is not None:
+        schedpoint.active.point(schedpoint.SP_RELEASE, lock)
     me = threading.current_thread()
     if lock.owner is not me:
         who = lock.owner.name if lock.owner is not None else "nobody"

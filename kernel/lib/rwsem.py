@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 
-from kernel.lib import lockdep
+from kernel.lib import lockdep, schedpoint
 from kernel.lib.bug import KernelBug
 from kernel.lib.cleanup import GuardType
 
@@ -57,6 +57,8 @@ def init_rwsem(sem: rw_semaphore) -> None:
 
 
 def down_read(sem: rw_semaphore) -> None:
+    if schedpoint.active is not None:
+        schedpoint.active.point(schedpoint.SP_DOWN_READ, sem)
     lockdep.lock_acquire(sem, read=True)
     me = threading.get_ident()
     with sem._cond:
@@ -66,6 +68,8 @@ def down_read(sem: rw_semaphore) -> None:
 
 
 def down_read_trylock(sem: rw_semaphore) -> int:
+    if schedpoint.active is not None:
+        schedpoint.active.point(schedpoint.SP_TRYLOCK, sem)
     me = threading.get_ident()
     with sem._cond:
         if sem._writer is not None or sem._waiting_writers or me in sem._readers:
@@ -76,6 +80,8 @@ def down_read_trylock(sem: rw_semaphore) -> int:
 
 
 def up_read(sem: rw_semaphore) -> None:
+    if schedpoint.active is not None:
+        schedpoint.active.point(schedpoint.SP_RELEASE, sem)
     me = threading.get_ident()
     with sem._cond:
         if me not in sem._readers:
@@ -88,6 +94,8 @@ def up_read(sem: rw_semaphore) -> None:
 
 
 def down_write(sem: rw_semaphore) -> None:
+    if schedpoint.active is not None:
+        schedpoint.active.point(schedpoint.SP_DOWN_WRITE, sem)
     lockdep.lock_acquire(sem)
     with sem._cond:
         sem._waiting_writers += 1
@@ -100,6 +108,8 @@ def down_write(sem: rw_semaphore) -> None:
 
 
 def down_write_trylock(sem: rw_semaphore) -> int:
+    if schedpoint.active is not None:
+        schedpoint.active.point(schedpoint.SP_TRYLOCK, sem)
     with sem._cond:
         if sem._writer is not None or sem._readers:
             return 0
@@ -109,6 +119,8 @@ def down_write_trylock(sem: rw_semaphore) -> int:
 
 
 def up_write(sem: rw_semaphore) -> None:
+    if schedpoint.active is not None:
+        schedpoint.active.point(schedpoint.SP_RELEASE, sem)
     me = threading.current_thread()
     with sem._cond:
         if sem._writer is not me:

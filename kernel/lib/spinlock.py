@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-from kernel.lib import lockdep
+from kernel.lib import lockdep, schedpoint
 from kernel.lib.bug import KernelBug
 from kernel.lib.cleanup import GuardType
 
@@ -50,12 +50,16 @@ def spin_lock_init(lock: spinlock_t) -> None:
 
 
 def spin_lock(lock: spinlock_t) -> None:
+    if schedpoint.active is not None:
+        schedpoint.active.point(schedpoint.SP_ACQUIRE, lock)
     lockdep.lock_acquire(lock)
     lock._lock.acquire()
     lock.owner = threading.current_thread()
 
 
 def spin_trylock(lock: spinlock_t) -> int:
+    if schedpoint.active is not None:
+        schedpoint.active.point(schedpoint.SP_TRYLOCK, lock)
     if lock.owner is threading.current_thread() or not lock._lock.acquire(blocking=False):
         return 0
     lockdep.lock_acquire(lock, trylock=True)
@@ -64,6 +68,8 @@ def spin_trylock(lock: spinlock_t) -> int:
 
 
 def spin_unlock(lock: spinlock_t) -> None:
+    if schedpoint.active is not None:
+        schedpoint.active.point(schedpoint.SP_RELEASE, lock)
     me = threading.current_thread()
     if lock.owner is not me:
         raise KernelBug(f"spin_unlock() of {lock.lockdep_class} by {me.name}, which does not hold it")

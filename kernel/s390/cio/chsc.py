@@ -18,12 +18,20 @@ code; only network type 2 is handled, and ``CIO_CRW_EVENT`` records go to a
 
 :func:`crw_wait_idle` exists only in Python: tests and the simulator wait with it
 until every reported event has been handled.
+
+Under a schedule explorer (:mod:`kernel.lib.schedpoint`, :mod:`sim.explore`) the hand-off
+of a report to ``kmcheck`` is a scheduling point, and :func:`kmcheck_explored` (Python
+only) stops the boot's ``kmcheck`` thread and gives its body to the explorer, which
+runs it as one of the threads it schedules: the handler then waits for a report at a
+scheduling point instead of on a condition variable the OS wakes.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
+from kernel.lib import schedpoint
 from kernel.lib.init import arch_initcall, static_init
 from kernel.s390.kernel.debug import debug_info_t, debug_register, debug_sprintf_event
 from kernel.s390.machine import machine
@@ -32,6 +40,7 @@ __all__ = [
     "cio_debug_crw_id",
     "crw_handle_channel_report",
     "crw_wait_idle",
+    "kmcheck_explored",
 ]
 
 
@@ -84,6 +93,8 @@ class _Kmcheck:
         self.pending = 0
         self.busy = False
         self.stop = False
+        #: the thread's work is done by a schedule explorer's thread (kmcheck_explored)
+        self.explored = False
         self.thread = threading.Thread(target=self.run, name="kmcheck", daemon=True)
 
     def run(self) -> None:
@@ -133,6 +144,8 @@ def crw_machine_check_init() -> int:
 def crw_handle_channel_report() -> None:
     """The machine-check handler's entry for a channel report: wake ``kmcheck``."""
     for k in _kmcheck:
+        if k.explored:
+            schedpoint.sched_point(schedpoint.SP_HANDOFF, k)
         with k.cond:
             k.pending += 1
             k.cond.notify_all()
@@ -146,3 +159,37 @@ def crw_wait_idle(timeout: float = 10.0) -> bool:
             if not k.cond.wait_for(lambda k=k: not k.pending and not k.busy, timeout):  # type: ignore[misc]
                 return False
     return True
+
+
+def kmcheck_explored() -> Callable[[int], None]:
+    """Stop this boot's ``kmcheck`` thread and return its body for a schedule
+    explorer: ``body(n)`` handles ``n`` channel reports, waiting for each at a
+    scheduling point (``SP_WAIT`` on the kmcheck object, ready once a report is
+    pending).  The next boot starts a real ``kmcheck`` again.  Exists only in
+    Python."""
+    if not _kmcheck:
+        raise RuntimeError("no kmcheck thread: the kernel is not booted")
+    k = _kmcheck[0]
+    with k.cond:
+        k.stop = True
+        k.cond.notify_all()
+    if k.thread.is_alive() and k.thread is not threading.current_thread():
+        k.thread.join(timeout=5)
+    with k.cond:
+        k.stop = False
+        k.explored = True
+
+    def body(n: int) -> None:
+        for _ in range(n):
+            schedpoint.sched_point(schedpoint.SP_WAIT, k, lambda: k.pending > 0)
+            with k.cond:
+                k.pending -= 1
+                k.busy = True
+            try:
+                chsc_process_crw()
+            finally:
+                with k.cond:
+                    k.busy = False
+                    k.cond.notify_all()
+
+    return body

@@ -1,0 +1,610 @@
+"""Deterministic schedule exploration of a scenario's threads.
+
+The threads of a scenario are real Python threads, but only one of them runs at a
+time: each waits on its own semaphore for its turn.  At every scheduling point
+(:mod:`kernel.lib.schedpoint`: lock acquire/trylock/release, rwsem operations,
+``eventfd_signal``, the hand-off of a channel report to ``kmcheck`` and ``kmcheck``
+waiting for one) the running thread announces the operation it is about to do and
+the explorer picks which thread continues.  A thread whose operation cannot proceed
+(a ``mutex_lock`` of a held mutex, ``down_write`` of a semaphore with readers, a
+wait whose predicate is false) is not runnable; the OS scheduler never decides
+anything, and nothing ever blocks in the OS.
+
+A *schedule* is the list of thread names chosen at each step.  Replaying it (the
+same scenario, the same choices) gives the same run, so a failing schedule can be
+pinned in a test.  Past the end of a given prefix the default choice is "keep
+running the current thread" (no preemption), else the first runnable thread.
+
+Enumeration (:meth:`Explorer.explore`) is a stateless depth-first search over the
+choices, reduced by dynamic partial-order reduction (Flanagan and Godefroid, POPL
+2005) over *objects*: two operations depend on each other when they act on the same
+object (the same lock, eventfd, kmcheck); independent operations commute, so only
+one order of them is run.  Every Mazurkiewicz trace (class of equivalent
+interleavings) of the scenario is explored once or more; the search is exhaustive
+up to that equivalence, bounded only by :attr:`Explorer.max_steps` (a run longer
+than that is a failure, "livelock or runaway") and, optionally, by a preemption
+bound (``preemption_bound``; ``None``, the default, means unbounded, which is what
+the race scenarios use).  Data touched outside any lock is not an operation: the
+explorer finds races between critical sections, not unsynchronised accesses.
+
+After every run the scenario's ``check()`` runs (its end-state invariants), and at
+every step its ``step_check()`` (invariants that must hold at all times).  A
+deadlock (threads left, none runnable) is a failure too: its stuck threads are
+unwound by raising :class:`Aborted` at their scheduling point.  Every run also
+checks that lockdep reported nothing and no WARN fired.
+
+Differences from the kernel's primitives, all on the side of simplicity: a waiting
+writer does not hold back new readers of an rwsem (the explorer only lets a thread
+start an operation that can complete), and the spinlock is a mutex, as in the rest
+of this model.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Final, Protocol
+
+import attrs
+
+from kernel.lib import bug, lockdep, schedpoint
+from kernel.lib.mutex import Mutex
+from kernel.lib.rwsem import rw_semaphore
+from kernel.lib.spinlock import spinlock_t
+
+__all__ = [
+    "Aborted",
+    "ExploreResult",
+    "Explorer",
+    "Failure",
+    "RunResult",
+    "Scenario",
+    "format_schedule",
+    "parse_schedule",
+]
+
+
+class Aborted(BaseException):
+    """Raised at a scheduling point to unwind a thread of a deadlocked run."""
+
+
+class Scenario(Protocol):
+    """One run's worth of a race: made fresh for every run by a factory."""
+
+    @property
+    def name(self) -> str: ...
+
+    def setup(self) -> None:
+        """Boot the machine, open devices... (on the caller's thread, unscheduled)."""
+
+    def threads(self) -> Sequence[tuple[str, Callable[[], None]]]:
+        """The threads to interleave: (name, body)."""
+
+    def step_check(self) -> None:
+        """Invariants that hold at every scheduling point; raise AssertionError."""
+
+    def check(self) -> None:
+        """End-state invariants of a completed run; raise AssertionError."""
+
+    def teardown(self) -> None:
+        """Close what setup opened (unscheduled)."""
+
+
+@attrs.define
+class Failure:
+    """A failing run: what failed and the schedule that replays it."""
+
+    kind: str  # "exception", "invariant", "deadlock", "lockdep", "runaway", "step"
+    message: str
+    schedule: list[str]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}\n  schedule: {format_schedule(self.schedule)}"
+
+
+@attrs.define
+class RunResult:
+    schedule: list[str]
+    failures: list[Failure]
+    steps: int
+    preemptions: int
+    pruned: bool = False
+    outcome: str = ""
+
+
+@attrs.define
+class ExploreResult:
+    scenario: str
+    runs: int
+    failures: list[Failure]
+    seconds: float
+    complete: bool  # the search space was exhausted (not stopped at a failure or max_runs)
+    max_steps_seen: int
+    pruned: int = 0  # runs cut short by the sleep sets (not counted in ``runs``)
+    outcomes: dict[str, int] = attrs.field(factory=dict)  # the scenario's ``outcome`` -> runs
+
+    def __str__(self) -> str:
+        state = "exhaustive" if self.complete else "stopped"
+        return (
+            f"{self.scenario}: {self.runs} schedules ({state}, {self.pruned} redundant runs cut short, "
+            f"longest {self.max_steps_seen} steps), {len(self.failures)} failing, {self.seconds:.2f} s"
+            + "".join(f"\n  {n:5d} x {o}" for o, n in sorted(self.outcomes.items()))
+        )
+
+
+def format_schedule(schedule: Sequence[str]) -> str:
+    """``["a", "a", "b"]`` -> ``"a*2 b"``: the compact form a test can pin."""
+    out: list[str] = []
+    i = 0
+    while i < len(schedule):
+        j = i
+        while j < len(schedule) and schedule[j] == schedule[i]:
+            j += 1
+        out.append(schedule[i] if j - i == 1 else f"{schedule[i]}*{j - i}")
+        i = j
+    return " ".join(out)
+
+
+def parse_schedule(text: str) -> list[str]:
+    """The inverse of :func:`format_schedule`."""
+    out: list[str] = []
+    for tok in text.split():
+        name, _, n = tok.partition("*")
+        out.extend([name] * (int(n) if n else 1))
+    return out
+
+
+@attrs.define(eq=False)
+class _Thread:
+    index: int
+    name: str
+    body: Callable[[], None]
+    sem: threading.Semaphore = attrs.field(factory=lambda: threading.Semaphore(0))
+    op: str = "start"
+    obj: object = None
+    ready: Callable[[], bool] | None = None
+    done: bool = False
+    abort: bool = False
+    thread: threading.Thread | None = None
+    error: str | None = None
+
+
+@attrs.define(eq=False)
+class _Node:
+    """The state before one step of the search: who could run, who was chosen, and
+    the alternatives DPOR found necessary (``backtrack``) or already ran (``done``)."""
+
+    enabled: frozenset[int]
+    chosen: int
+    backtrack: set[int]
+    done: set[int]
+    preemptions: int  # before this step
+    sleep: frozenset[int] = frozenset()  # threads whose next operation was already tried
+    keys: dict[int, object] = attrs.field(factory=dict)  # each live thread's next object
+
+
+#: Operations that only order (a release orders the next acquire after it; a report
+#: hand-off the wait for it; a signal any wait for it) and never need to be tried
+#: before another operation: a blocking acquire of a lock another thread holds
+#: cannot run before that thread's release anyway.  The acquisitions race with each
+#: other; a trylock also races with the release it could have come before.
+_ORDER_ONLY: Final = frozenset({schedpoint.SP_RELEASE, schedpoint.SP_HANDOFF, schedpoint.SP_SIGNAL})
+
+
+def _is_enabled(t: _Thread) -> bool:
+    op, obj = t.op, t.obj
+    if op == schedpoint.SP_ACQUIRE:
+        assert isinstance(obj, Mutex | spinlock_t)
+        return obj.owner is None
+    if op == schedpoint.SP_DOWN_READ:
+        assert isinstance(obj, rw_semaphore)
+        return obj._writer is None
+    if op == schedpoint.SP_DOWN_WRITE:
+        assert isinstance(obj, rw_semaphore)
+        return obj._writer is None and not obj._readers
+    if op == schedpoint.SP_WAIT:
+        return t.ready is None or t.ready()
+    return True
+
+
+def _holder(obj: object) -> str:
+    if isinstance(obj, Mutex | spinlock_t):
+        return obj.owner.name if obj.owner is not None else "nobody"
+    if isinstance(obj, rw_semaphore):
+        return obj._writer.name if obj._writer is not None else f"{len(obj._readers)} reader(s)"
+    return "-"
+
+
+def _describe(obj: object) -> str:
+    return str(getattr(obj, "lockdep_class", None) or repr(obj))
+
+
+class Explorer:
+    """Explores the interleavings of ``factory()``'s threads.
+
+    ``explore()`` enumerates them (DPOR), ``run(schedule)`` replays one schedule.
+    ``max_steps`` bounds one run; ``max_runs`` bounds the search (``None``: no
+    bound); ``preemption_bound`` bounds the preemptions of a run (``None``: none).
+    """
+
+    def __init__(
+        self,
+        factory: Callable[[], Scenario],
+        *,
+        max_steps: int = 2000,
+        max_runs: int | None = None,
+        preemption_bound: int | None = None,
+        stop_on_failure: bool = True,
+        dpor: bool = True,
+        timeout: float = 10.0,
+    ) -> None:
+        self.factory = factory
+        self.max_steps = max_steps
+        self.max_runs = max_runs
+        self.preemption_bound = preemption_bound
+        self.stop_on_failure = stop_on_failure
+        self.dpor = dpor
+        self.timeout = timeout
+        # per run
+        self._threads: list[_Thread] = []
+        self._by_ident: dict[int, _Thread] = {}
+        self._nodes: list[_Node] = []
+        self._prefix: list[int] = []
+        self._step = 0
+        self._current: int | None = None
+        self._preemptions = 0
+        self._schedule: list[str] = []
+        self._failures: list[Failure] = []
+        self._finished = threading.Event()
+        self._aborting = False
+        self._seen_locks: dict[int, object] = {}
+        # DPOR bookkeeping: vector clocks per thread and per object, last event per object
+        self._clock_thread: list[list[int]] = []
+        self._clock_obj: dict[object, list[int]] = {}
+        self._event_clock: list[list[int]] = []
+        self._event_tid: list[int] = []
+        self._last_event: dict[object, int] = {}
+        self._last_any: dict[object, int] = {}
+        self._sleep: frozenset[int] = frozenset()
+        self._pruned = False
+        self._scenario: Scenario | None = None
+
+    # -- the hook the kernel calls ----------------------------------------------------
+
+    def point(self, op: str, obj: object, ready: Callable[[], bool] | None = None) -> None:
+        t = self._by_ident.get(threading.get_ident())
+        if t is None:
+            return  # not one of ours (setup, teardown, another thread)
+        if t.abort:
+            # unwinding a deadlocked run: let releases through, refuse to block again
+            if op in (schedpoint.SP_RELEASE, schedpoint.SP_SIGNAL, schedpoint.SP_HANDOFF):
+                return
+            raise Aborted()
+        t.op, t.obj, t.ready = op, obj, ready
+        if op in (schedpoint.SP_ACQUIRE, schedpoint.SP_DOWN_READ, schedpoint.SP_DOWN_WRITE):
+            self._seen_locks[id(obj)] = obj
+        self._decide(t)
+        t.sem.acquire()
+        if t.abort:
+            raise Aborted()
+
+    # -- scheduling -----------------------------------------------------------------------
+
+    def _key(self, t: _Thread) -> object | None:
+        if t.op == "start":
+            return None
+        return id(t.obj)
+
+    def _decide(self, me: _Thread | None) -> None:
+        """Choose the next thread and hand it the turn (the caller then waits on its
+        own semaphore, or ends)."""
+        try:
+            self._step_check()
+            if self._step >= self.max_steps:
+                self._fail("runaway", f"more than {self.max_steps} steps")
+                self._abort_all()
+                return
+            live = [t for t in self._threads if not t.done]
+            enabled = frozenset(t.index for t in live if _is_enabled(t))
+            if not live:
+                self._finished.set()
+                return
+            if not enabled:
+                waits = ", ".join(
+                    f"{t.name} waits to {t.op} {_describe(t.obj)} (held by {_holder(t.obj)})" for t in live
+                )
+                self._fail("deadlock", waits)
+                self._abort_all()
+                return
+            if self.dpor:
+                self._dpor_update(live)
+            prev = self._current
+            prev_enabled = prev is not None and prev in enabled
+            if self._step < len(self._nodes):
+                node = self._nodes[self._step]
+                if node.enabled != enabled:
+                    raise RuntimeError(
+                        f"replay diverged at step {self._step}: runnable "
+                        f"{sorted(self._threads[i].name for i in enabled)}, recorded "
+                        f"{sorted(self._threads[i].name for i in node.enabled)} "
+                        "(is the scenario deterministic?)"
+                    )
+                choice = node.chosen
+            elif self._step < len(self._prefix):
+                choice = self._prefix[self._step]
+                if choice not in enabled:
+                    raise RuntimeError(
+                        f"schedule step {self._step}: {self._threads[choice].name} is not runnable "
+                        f"(runnable: {sorted(self._threads[i].name for i in enabled)})"
+                    )
+                self._nodes.append(self._node(enabled, choice, live))
+            else:
+                awake = enabled - self._sleep
+                if not awake:
+                    # every runnable thread's next step was tried from an equivalent
+                    # state already: the rest of this run is redundant
+                    self._pruned = True
+                    self._abort_all()
+                    return
+                choice = prev if prev is not None and prev in awake else min(awake)
+                self._nodes.append(self._node(enabled, choice, live))
+            node = self._nodes[self._step]
+            ck = node.keys.get(choice)
+            self._sleep = frozenset(
+                t
+                for t in node.sleep | (node.done - {choice})
+                if t != choice and (ck is None or node.keys.get(t) is None or node.keys.get(t) != ck)
+            )
+            if prev_enabled and choice != prev:
+                self._preemptions += 1
+            self._execute(choice)
+        except BaseException as e:  # an explorer bug: do not leave the caller hanging
+            self._fail("explorer", "".join(traceback.format_exception(e)))
+            self._abort_all()
+            return
+        nxt = self._threads[choice]
+        if nxt is not me:
+            nxt.sem.release()
+        elif me is not None:
+            me.sem.release()
+
+    def _node(self, enabled: frozenset[int], choice: int, live: list[_Thread]) -> _Node:
+        keys = {t.index: self._key(t) for t in live}
+        return _Node(enabled, choice, {choice}, {choice}, self._preemptions, self._sleep, keys)
+
+    def _execute(self, choice: int) -> None:
+        t = self._threads[choice]
+        key = self._key(t)
+        clock = list(self._clock_thread[choice])
+        if key is not None and key in self._clock_obj:
+            clock = [max(a, b) for a, b in zip(clock, self._clock_obj[key], strict=True)]
+        clock[choice] = self._step + 1
+        self._clock_thread[choice] = clock
+        if key is not None:
+            self._clock_obj[key] = clock
+            self._last_any[key] = self._step
+            if t.op not in _ORDER_ONLY:
+                self._last_event[key] = self._step
+        self._event_clock.append(clock)
+        self._event_tid.append(choice)
+        self._schedule.append(t.name)
+        self._current = choice
+        self._step += 1
+
+    def _dpor_update(self, live: list[_Thread]) -> None:
+        """For each thread's next operation, find the last operation on the same
+        object by another thread that does not happen-before it: the two race, so
+        the state before that operation must also try the other order."""
+        for t in live:
+            key = self._key(t)
+            if key is None:
+                continue
+            if t.op in _ORDER_ONLY:
+                continue
+            j = (self._last_any if t.op == schedpoint.SP_TRYLOCK else self._last_event).get(key)
+            if j is None:
+                continue
+            q = self._event_tid[j]
+            if q == t.index:
+                continue
+            if self._event_clock[j][q] <= self._clock_thread[t.index][q]:
+                continue  # happens-before: not a race
+            node = self._nodes[j]
+            if t.index in node.enabled:
+                cand = {t.index}
+            else:
+                cand = set(node.enabled)
+            if self.preemption_bound is not None:
+                prev = self._event_tid[j - 1] if j > 0 else None
+                bound = self.preemption_bound
+                cand = {
+                    c
+                    for c in cand
+                    if node.preemptions
+                    + (1 if prev is not None and prev in node.enabled and c != prev else 0)
+                    <= bound
+                }
+            node.backtrack |= cand
+
+    def _step_check(self) -> None:
+        if self._scenario is None:
+            return
+        try:
+            self._scenario.step_check()
+        except AssertionError as e:
+            self._fail("step", str(e) or repr(e))
+
+    def _fail(self, kind: str, message: str) -> None:
+        self._failures.append(Failure(kind, message, list(self._schedule)))
+
+    def _abort_all(self) -> None:
+        self._aborting = True
+        self._finished.set()
+
+    # -- one run ----------------------------------------------------------------------------
+
+    def _body(self, t: _Thread) -> None:
+        t.sem.acquire()
+        try:
+            if not t.abort:
+                t.body()
+        except Aborted:
+            pass
+        except BaseException as e:
+            t.error = "".join(traceback.format_exception(e))
+            self._fail("exception", f"{t.name}: {t.error}")
+        finally:
+            t.done = True
+            if not t.abort and not self._aborting:
+                self._current = t.index
+                self._decide(None)
+
+    def _run(self) -> RunResult:
+        scenario = self._scenario = self.factory()
+        scenario.setup()
+        self._threads = [_Thread(i, name, body) for i, (name, body) in enumerate(scenario.threads())]
+        n = len(self._threads)
+        self._step = 0
+        self._current = None
+        self._preemptions = 0
+        self._schedule = []
+        self._failures = []
+        self._finished = threading.Event()
+        self._aborting = False
+        self._seen_locks = {}
+        self._clock_thread = [[0] * n for _ in range(n)]
+        self._clock_obj = {}
+        self._event_clock = []
+        self._event_tid = []
+        self._last_event = {}
+        self._last_any = {}
+        self._sleep = frozenset()
+        self._pruned = False
+        for t in self._threads:
+            t.thread = threading.Thread(target=self._body, args=(t,), name=t.name, daemon=True)
+            t.thread.start()
+            assert t.thread.ident is not None
+            self._by_ident[t.thread.ident] = t
+        schedpoint.sched_install(self)
+        try:
+            self._decide(None)
+            if not self._finished.wait(self.timeout):
+                self._fail("explorer", f"run did not finish in {self.timeout} s")
+                self._aborting = True
+            if self._aborting:
+                self._unwind()
+            for t in self._threads:
+                assert t.thread is not None
+                t.thread.join(self.timeout)
+        finally:
+            schedpoint.sched_remove(self)
+            self._by_ident.clear()
+        if self._pruned:
+            # a redundant run cut short: its threads were unwound half-way, so its end
+            # state means nothing; the next run boots afresh
+            lockdep.reports.clear()
+            bug.warnings.clear()
+            try:
+                scenario.teardown()
+            except Exception:  # the state of an unwound run
+                pass
+            self._scenario = None
+            return RunResult(list(self._schedule), [], self._step, self._preemptions, pruned=True)
+        if not self._failures:
+            try:
+                scenario.check()
+            except AssertionError as e:
+                self._fail("invariant", str(e) or repr(e))
+        problems = [*lockdep.reports, *(f"WARN {w}" for w in bug.warnings)]
+        if problems:
+            self._fail("lockdep", "\n".join(problems))
+            lockdep.reports.clear()
+            bug.warnings.clear()
+        outcome = str(getattr(scenario, "outcome", ""))
+        try:
+            scenario.teardown()
+        finally:
+            self._scenario = None
+        return RunResult(
+            list(self._schedule), list(self._failures), self._step, self._preemptions, outcome=outcome
+        )
+
+    def _unwind(self) -> None:
+        """Unwind the threads of an aborted run one at a time, then free the locks
+        they left held (code that takes a lock without a ``finally``)."""
+        for t in self._threads:
+            if not t.done:
+                t.abort = True
+                t.sem.release()
+                assert t.thread is not None
+                t.thread.join(self.timeout)
+        dead = {t.thread for t in self._threads}
+        for obj in self._seen_locks.values():
+            if isinstance(obj, Mutex | spinlock_t) and obj.owner in dead:
+                obj.owner = None
+                obj._lock = threading.Lock()
+            elif isinstance(obj, rw_semaphore) and (obj._writer in dead or obj._readers):
+                live = {th.ident for th in threading.enumerate()} - {th.ident for th in dead if th}
+                obj._readers = {k: v for k, v in obj._readers.items() if k in live}
+                if obj._writer in dead:
+                    obj._writer = None
+
+    # -- the public entry points ------------------------------------------------------------
+
+    def run(self, schedule: Sequence[str] | str = ()) -> RunResult:
+        """Run once, following ``schedule`` (thread names, or the compact string of
+        :func:`format_schedule`) as far as it goes."""
+        names = parse_schedule(schedule) if isinstance(schedule, str) else list(schedule)
+        probe = self.factory()
+        index = {name: i for i, (name, _) in enumerate(probe.threads())}
+        self._nodes = []
+        self._prefix = [index[nm] for nm in names]
+        return self._run()
+
+    def explore(self) -> ExploreResult:
+        """Enumerate the schedules (depth-first, DPOR-reduced)."""
+        start = time.perf_counter()
+        self._nodes = []
+        self._prefix = []
+        runs = 0
+        pruned = 0
+        outcomes: dict[str, int] = {}
+        failures: list[Failure] = []
+        longest = 0
+        complete = False
+        while True:
+            result = self._run()
+            if result.pruned:
+                pruned += 1
+            else:
+                runs += 1
+                if result.outcome:
+                    outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
+            longest = max(longest, result.steps)
+            failures.extend(result.failures)
+            if result.failures and self.stop_on_failure:
+                break
+            if self.max_runs is not None and runs + pruned >= self.max_runs:
+                break
+            # the deepest state with an alternative left
+            i = len(self._nodes) - 1
+            while i >= 0:
+                node = self._nodes[i]
+                todo = node.backtrack - node.done - node.sleep
+                if todo:
+                    alt = min(todo)
+                    node.done.add(alt)
+                    node.chosen = alt
+                    del self._nodes[i + 1 :]
+                    break
+                i -= 1
+            if i < 0:
+                complete = True
+                break
+            self._prefix = []
+        name = getattr(self.factory(), "name", "?")
+        return ExploreResult(
+            name, runs, failures, time.perf_counter() - start, complete, longest, pruned, outcomes
+        )

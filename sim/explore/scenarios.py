@@ -1,0 +1,396 @@
+"""The races the v17 review argued about, as scenarios for the schedule explorer.
+
+Each scenario boots a zPCI machine with one function (fid 0x10) bound to vfio-pci,
+sets the stage unscheduled (open, register the error eventfd), then names the
+threads the explorer interleaves and the invariants every run must satisfy.  The
+threads are the actors of the real system: ``fw`` (the firmware raising an error
+event: it queues the event and hands a channel report to kmcheck), ``kmcheck`` (the
+kernel's event thread: ``zpci_event_error()`` and the recovery path), and userspace
+threads that call ``ioctl``/``close`` through :mod:`sim.userspace.syscalls`.
+
+* :class:`ErrorVsClose` -- an error arriving while userspace closes the device
+  (v18 review, 55978801630: "there's always a race that an error could occur as the
+  user is closing"): every record stored is delivered to userspace before close or
+  counted in the "Unhandled PCI error events count=N" line, and cleared; after close
+  nothing stays queued; an event is either left to userspace (stored) or recovered
+  by the host, never both (v15 race analysis, 55974067047).
+* :class:`TwoReaders` -- two userspace threads draining with GET while firmware
+  stores three records: every record is returned at most once, each reader sees
+  them in FIFO order, ``count == (tail - head) & 0xff`` and ``count <= 4`` at every
+  scheduling point where the queue lock is free, and nothing is lost.
+* :class:`ResetVsEvent` -- ``VFIO_DEVICE_RESET`` while the host handles an event
+  under ``zdev->state_lock``: the reset returns 0, -EAGAIN (``pci_dev_trylock()``
+  failed: the recovery holds the device lock) or -EIO (``reset_slot()``'s
+  ``mutex_trylock(&zdev->state_lock)`` failed), never deadlocks, and the kernel's
+  view of the function (handle, enabled) matches the firmware's at the end.
+* :class:`OpenVsError` -- the device being opened (mediated recovery starting)
+  while an error is handled: the outcome is one the v15 race analysis allows: the
+  open fails with -EAGAIN (its reset could not take the device lock held by the
+  recovery) or -EIO (it read the config space while the firmware blocked it) and
+  the host recovers; or the open succeeds and the event is either
+  recovered by the host (it came first) or stored for userspace (then it reaches the
+  new opener); or the event is ignored as stale because the open's reset
+  re-issued the function handle.  Never stored *and* host-recovered.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import re
+import struct
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+import uapi.linux.vfio as V
+from kernel.lib import schedpoint
+from kernel.lib.printk import dmesg
+from kernel.s390.cio.chsc import kmcheck_explored
+from kernel.s390.include.asm.pci import zpci_dev
+from kernel.s390.pci.pci import get_zdev_by_fid
+from kernel.s390.pci.pci_bus import zpci_zdev_put
+from sim.explore.explorer import Scenario
+from sim.host import Host
+from sim.pci.function import PciFunction
+from sim.userspace import syscalls
+
+__all__ = [
+    "FID",
+    "SCENARIOS",
+    "ErrorVsClose",
+    "OpenVsError",
+    "ResetVsEvent",
+    "TwoReaders",
+    "get_error",
+    "log_lines",
+]
+
+FID = 0x10
+HDR = ctypes.sizeof(V.vfio_device_feature)
+ERR = ctypes.sizeof(V.vfio_device_feature_zpci_err)
+GET = V.VFIO_DEVICE_FEATURE_GET | V.VFIO_DEVICE_FEATURE_ZPCI_ERROR
+
+LEAVING = re.compile(r"^zpci: \S+: Leaving recovery of pass-through device to user-space$")
+UNHANDLED = re.compile(r"^zpci: Unhandled PCI error events count=(\d+) for PCI function 0x10$")
+HOST_RECOVERY = re.compile(r"^zpci: \S+: (Unblocking device access for examination|Initiating reset)$")
+
+
+def log_lines(pattern: re.Pattern[str]) -> list[re.Match[str]]:
+    return [m for line in dmesg() if (m := pattern.match(line.text))]
+
+
+def get_error(fd: int) -> tuple[int, V.vfio_device_feature_zpci_err | None]:
+    """VFIO_DEVICE_FEATURE GET of VFIO_DEVICE_FEATURE_ZPCI_ERROR: (0, record) or
+    (errno, None)."""
+    buf = bytearray(HDR + ERR)
+    struct.pack_into(">II", buf, 0, HDR + ERR, GET)
+    try:
+        syscalls.ioctl(fd, V.VFIO_DEVICE_FEATURE, buf)
+    except OSError as e:
+        assert e.errno is not None
+        return e.errno, None
+    return 0, V.vfio_device_feature_zpci_err.from_buffer_copy(buf, HDR)
+
+
+def _zdev() -> zpci_dev:
+    zdev = get_zdev_by_fid(FID)
+    assert zdev is not None
+    zpci_zdev_put(zdev)
+    return zdev
+
+
+class _Machine:
+    """Shared set-up: a booted host, the function bound to vfio-pci, kmcheck handed
+    to the explorer; ``bind=True`` opens the device (iommufd bind) and registers an
+    eventfd as its error trigger."""
+
+    name: ClassVar[str] = "?"
+    bind: ClassVar[bool] = True
+    #: firmware instructions made scheduling points (see instrument_firmware): the
+    #: injection always is one; tracing the kernel's CLP/load/store too multiplies
+    #: the schedules (config space is read hundreds of times) -- off in CI
+    TRACE_FIRMWARE: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self) -> None:
+        self.fds: list[int] = []
+        self.efd = -1
+        self.fd = -1
+        self.iommufd = -1
+
+    def setup(self) -> None:
+        self.host = Host.boot({FID: PciFunction(0x1AF4, 0x1041)})
+        path = self.host.bind_vfio_pci(FID)
+        self.iommufd = syscalls.open("/dev/iommu")
+        self.fd = syscalls.open(path)
+        self.fds = [self.fd, self.iommufd]
+        if self.bind:
+            self.bind_device()
+            self.efd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+            irq = bytearray(ctypes.sizeof(V.vfio_irq_set) + 4)
+            struct.pack_into(
+                ">IIIIIi",
+                irq,
+                0,
+                len(irq),
+                V.VFIO_IRQ_SET_DATA_EVENTFD | V.VFIO_IRQ_SET_ACTION_TRIGGER,
+                V.VFIO_PCI_ERR_IRQ_INDEX,
+                0,
+                1,
+                self.efd,
+            )
+            syscalls.ioctl(self.fd, V.VFIO_DEVICE_SET_IRQS, irq)
+        self.zdev = _zdev()
+        self.kmcheck = kmcheck_explored()
+        self.instrument_firmware()
+        self.event_fh: int | None = None
+
+    def instrument_firmware(self) -> None:
+        """Make every instruction the kernel executes on the firmware (CLP, PCI
+        load/store, MPCIFC, SCLP) and the error injection an operation on one object,
+        the firmware: otherwise the firmware's state (the error state, the handles)
+        would be shared data the explorer cannot see change hands."""
+        fw = self.host.fw
+        for name in self.TRACE_FIRMWARE:
+            setattr(fw, name, self._traced(getattr(fw, name)))
+
+    def _traced(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        fw = self.host.fw
+
+        def call(*args: Any) -> Any:
+            schedpoint.sched_point(schedpoint.SP_ACCESS, fw)
+            return fn(*args)
+
+        return call
+
+    def bind_device(self) -> None:
+        b = V.vfio_device_bind_iommufd(argsz=ctypes.sizeof(V.vfio_device_bind_iommufd), iommufd=self.iommufd)
+        syscalls.ioctl(self.fd, V.VFIO_DEVICE_BIND_IOMMUFD, b)
+
+    def close_device(self) -> None:
+        self.fds.remove(self.fd)
+        syscalls.close(self.fd)
+
+    def inject(self, faddr: int = 0x1000) -> Callable[[], None]:
+        def fw() -> None:
+            schedpoint.sched_point(schedpoint.SP_ACCESS, self.host.fw)
+            # the handle the event carries (no scheduling point between the two calls)
+            self.event_fh = self.host.fw.fh(FID)
+            self.host.fw.inject_error(FID, pec=0x003A, faddr=faddr)
+
+        return fw
+
+    def step_check(self) -> None:
+        """The queue invariants, whenever nobody is inside the queue's lock."""
+        zdev = getattr(self, "zdev", None)
+        if zdev is None or zdev.pending_errs_lock.owner is not None:
+            return
+        pe = zdev.pending_errs
+        assert pe.count == (pe.tail - pe.head) & 0xFF, f"count {pe.count} != tail {pe.tail} - head {pe.head}"
+        assert pe.count <= 4, f"count {pe.count} > ZPCI_ERR_PENDING_MAX"
+
+    def stale(self) -> bool:
+        """The event's handle is no longer the function's: a reset re-issued it
+        before kmcheck looked (``__zpci_event_error()`` ignores such events)."""
+        return self.event_fh is not None and self.event_fh != self.zdev.fh
+
+    def check_consistent(self) -> None:
+        """The kernel's view of the function matches the firmware's."""
+        fn = self.host.fw.function(FID)
+        assert self.zdev.fh == fn.fh, f"zdev->fh {self.zdev.fh:#x} but firmware fh {fn.fh:#x}"
+
+    def teardown(self) -> None:
+        for fd in reversed(self.fds):
+            try:
+                syscalls.close(fd)
+            except OSError:
+                pass
+        if self.efd >= 0:
+            os.close(self.efd)
+        self.host.shutdown()
+
+
+class ErrorVsClose(_Machine):
+    """Firmware error vs. close of the vfio device (the user GETs once, then closes)."""
+
+    name = "error-vs-close"
+
+    def threads(self) -> Sequence[tuple[str, Callable[[], None]]]:
+        self.delivered: list[int] = []
+
+        def user() -> None:
+            rc, rec = get_error(self.fd)
+            assert rc in (0, errno.ENOMSG), f"GET: {errno.errorcode.get(rc, rc)}"
+            if rec is not None:
+                self.delivered.append(rec.faddr)
+            self.close_device()
+
+        return [("fw", self.inject()), ("kmcheck", lambda: self.kmcheck(1)), ("user", user)]
+
+    def check(self) -> None:
+        stored = len(log_lines(LEAVING))
+        unhandled = sum(int(m.group(1)) for m in log_lines(UNHANDLED))
+        host = len(log_lines(HOST_RECOVERY))
+        pe = self.zdev.pending_errs
+        assert stored == len(self.delivered) + unhandled, (
+            f"{stored} stored, {len(self.delivered)} delivered, {unhandled} counted at close"
+        )
+        assert pe.count == 0 and pe.head == 0 and pe.tail == 0, "records left queued after close"
+        assert not pe.mediated_recovery, "mediated recovery still on after close"
+        assert stored + (1 if host else 0) <= 1, f"stored {stored} and recovered by the host {host}"
+        if not stored and not host:
+            assert self.stale(), "the event was neither stored, recovered by the host, nor stale"
+        assert self.delivered in ([], [0x1000])
+        self.outcome = (
+            ("stored, delivered" if self.delivered else "stored, counted at close")
+            if stored
+            else ("recovered by the host" if host else "ignored: stale handle")
+        )
+
+
+class TwoReaders(_Machine):
+    """Two userspace readers draining with GET (twice each) while ``EVENTS`` records
+    arrive (2 by default: every order of two stores against four GETs; 3 is 8x the
+    schedules)."""
+
+    name = "two-readers"
+    EVENTS: ClassVar[int] = 2
+
+    def threads(self) -> Sequence[tuple[str, Callable[[], None]]]:
+        self.seen: dict[str, list[int]] = {"reader1": [], "reader2": []}
+
+        def fw() -> None:
+            for i in range(1, self.EVENTS + 1):
+                schedpoint.sched_point(schedpoint.SP_ACCESS, self.host.fw)
+                self.host.fw.inject_error(FID, pec=0x003A, faddr=i)
+
+        def reader(name: str) -> Callable[[], None]:
+            def body() -> None:
+                for _ in range(2):
+                    rc, rec = get_error(self.fd)
+                    assert rc in (0, errno.ENOMSG), f"GET: {errno.errorcode.get(rc, rc)}"
+                    if rec is not None:
+                        self.seen[name].append(rec.faddr)
+
+            return body
+
+        return [
+            ("fw", fw),
+            ("kmcheck", lambda: self.kmcheck(self.EVENTS)),
+            ("reader1", reader("reader1")),
+            ("reader2", reader("reader2")),
+        ]
+
+    def check(self) -> None:
+        got = self.seen["reader1"] + self.seen["reader2"]
+        assert len(got) == len(set(got)), f"a record was returned twice: {self.seen}"
+        for name, recs in self.seen.items():
+            assert recs == sorted(recs), f"{name} saw records out of order: {recs}"
+        pe = self.zdev.pending_errs
+        queued = [pe.err[(pe.head + i) % 4].faddr for i in range(pe.count)]
+        assert sorted(got + queued) == list(range(1, self.EVENTS + 1)), (
+            f"delivered {self.seen}, queued {queued}: records lost or invented"
+        )
+        assert queued == sorted(queued)
+        assert len(log_lines(LEAVING)) == self.EVENTS
+        self.outcome = f"reader1 {self.seen['reader1']} reader2 {self.seen['reader2']} queued {queued}"
+
+
+class ResetVsEvent(_Machine):
+    """VFIO_DEVICE_RESET while kmcheck handles an error event."""
+
+    name = "reset-vs-event"
+    ALLOWED: ClassVar[frozenset[int]] = frozenset({0, errno.EAGAIN, errno.EIO})
+
+    def threads(self) -> Sequence[tuple[str, Callable[[], None]]]:
+        self.rc: int | None = None
+
+        def user() -> None:
+            try:
+                syscalls.ioctl(self.fd, V.VFIO_DEVICE_RESET)
+                self.rc = 0
+            except OSError as e:
+                self.rc = e.errno
+
+        return [("fw", self.inject()), ("kmcheck", lambda: self.kmcheck(1)), ("user", user)]
+
+    def check(self) -> None:
+        assert self.rc in self.ALLOWED, f"VFIO_DEVICE_RESET: {self.rc}"
+        self.check_consistent()
+        fn = self.host.fw.function(FID)
+        assert fn.enabled, "the function was left disabled"
+        pe = self.zdev.pending_errs
+        stored = len(log_lines(LEAVING))
+        assert pe.count == stored, f"{pe.count} queued but {stored} left to userspace"
+        assert not log_lines(HOST_RECOVERY), "the host recovered a device userspace owns"
+        if stored == 0:
+            # only a handle re-issued by a successful reset makes the event stale
+            assert self.rc == 0 and self.stale(), "event neither stored nor made stale by a reset"
+        self.outcome = f"reset {errno.errorcode.get(self.rc or 0, 'ok')}, " + (
+            "stored" if stored else "ignored: stale handle"
+        )
+
+
+class OpenVsError(_Machine):
+    """The device opened (iommufd bind: mediated recovery starts) while an error is
+    handled; after a successful open the user GETs once."""
+
+    name = "open-vs-error"
+    bind = False
+
+    def threads(self) -> Sequence[tuple[str, Callable[[], None]]]:
+        self.open_rc: int | None = None
+        self.delivered: list[int] = []
+
+        def user() -> None:
+            try:
+                self.bind_device()
+                self.open_rc = 0
+            except OSError as e:
+                self.open_rc = e.errno
+                return
+            rc, rec = get_error(self.fd)
+            assert rc in (0, errno.ENOMSG), f"GET: {errno.errorcode.get(rc, rc)}"
+            if rec is not None:
+                self.delivered.append(rec.faddr)
+
+        return [("fw", self.inject()), ("kmcheck", lambda: self.kmcheck(1)), ("user", user)]
+
+    def check(self) -> None:
+        assert self.open_rc in (0, errno.EAGAIN, errno.EIO), f"open: {self.open_rc}"
+        stored = len(log_lines(LEAVING))
+        host = bool(log_lines(HOST_RECOVERY))
+        pe = self.zdev.pending_errs
+        assert not (stored and host), "an event both stored for userspace and recovered by the host"
+        unhandled = sum(int(m.group(1)) for m in log_lines(UNHANDLED))
+        if stored:
+            # stored while the device was (being) opened: delivered, still queued, or
+            # counted when a failing open stopped mediated recovery again
+            assert len(self.delivered) + pe.count + unhandled == 1, (
+                f"delivered {self.delivered}, queued {pe.count}, counted {unhandled}"
+            )
+        else:
+            assert not self.delivered and pe.count == 0, "a record reached userspace without being stored"
+        if self.open_rc:
+            assert host or self.stale() or (stored and unhandled == 1), (
+                "the open failed: the host recovers, or the record stored in the open's window is counted"
+            )
+            assert not pe.mediated_recovery
+        if not stored and not host:
+            # the event was ignored: its handle went stale (the open's reset re-issued it)
+            assert self.open_rc == 0 and self.stale(), "event neither stored, recovered nor stale"
+        self.check_consistent()
+        self.outcome = f"open {errno.errorcode.get(self.open_rc or 0, 'ok')}, " + (
+            ("stored, delivered" if self.delivered else "stored, queued" if pe.count else "stored, counted")
+            if stored
+            else ("recovered by the host" if host else "ignored: stale handle")
+        )
+
+
+#: name -> scenario class (a factory of scenarios)
+SCENARIOS: dict[str, Callable[[], Scenario]] = {
+    "error-vs-close": ErrorVsClose,
+    "two-readers": TwoReaders,
+    "reset-vs-event": ResetVsEvent,
+    "open-vs-error": OpenVsError,
+}
