@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import collections
 import ctypes
+import functools
 import struct
 import threading
 from collections.abc import Callable
@@ -99,6 +100,7 @@ from kernel.s390.include.asm.pci_clp import (
     clp_req_rsp_query_pci,
     clp_req_rsp_query_pci_grp,
     clp_req_rsp_set_pci,
+    clp_rsp_list_pci,
 )
 from kernel.s390.include.asm.pci_insn import (
     ZPCI_MOD_FC_DEREG_IOAT,
@@ -228,6 +230,17 @@ class FirmwareFunction:
         return (FH_ENABLED if self.enabled else 0) | (self.generation & 0xFF) << 16 | (self.index & 0xFFFF)
 
 
+#: Where the CLP fh list starts in a List PCI block.
+_FH_LIST_OFFSET: Final = clp_req_rsp_list_pci.response.offset + clp_rsp_list_pci.fh_list.offset
+
+
+@functools.cache
+def _fh_entries(n: int) -> struct.Struct:
+    """``n`` CLP fh list entries (struct clp_fh_list_entry: device id, vendor id, a
+    word whose top bit is config_state, fid, fh; big-endian, packed, 16 bytes each)."""
+    return struct.Struct(">" + "HHIII" * n)
+
+
 @attrs.define(eq=False)
 class SclpReport:
     """An SCLP error-notification event the kernel sent (``sclp_pci_report``)."""
@@ -257,6 +270,7 @@ class ZpciFirmware:
         self.facilities = set(facilities)
         self.uid_checking = uid_checking
         self.functions: dict[int, FirmwareFunction] = {}
+        self._by_index: dict[int, FirmwareFunction] = {}
         self.groups: dict[int, dict[str, int]] = {1: {"version": 1, "noi": 64, "mui": 4000}}
         self.reports: list[SclpReport] = []
         self.events: collections.deque[tuple[int, int, bytes]] = collections.deque()
@@ -308,6 +322,7 @@ class ZpciFirmware:
                 device_id=function.config_read(2, 2),
             )
             self.functions[fid] = fn
+            self._by_index[fn.index] = fn
             return fn
 
     def boot(self, **config: bool) -> None:
@@ -415,8 +430,13 @@ class ZpciFirmware:
             return nt, cc, ccdf, bool(self.events)
 
     def _by_fh(self, fh: int) -> FirmwareFunction | None:
+        # A handle's low 16 bits are the function's index: look there first (one
+        # comparison), then at the aliases a test may have made.
+        fn = self._by_index.get(fh & 0xFFFF)
+        if fn is not None and fn.state != RESERVED and fn.fh == fh:
+            return fn
         for fn in self.functions.values():
-            if fn.state != RESERVED and (fn.fh == fh or fn.alias_fh == fh):
+            if fn.state != RESERVED and fn.alias_fh == fh:
                 return fn
         return None
 
@@ -461,13 +481,12 @@ class ZpciFirmware:
         listed = [fn for fn in self.functions.values() if fn.state != RESERVED]
         start = rrb.request.resume_token
         chunk = listed[start : start + CLP_FH_LIST_NR_ENTRIES]
-        for i, fn in enumerate(chunk):
-            e = rrb.response.fh_list[i]
-            e.device_id = fn.device_id
-            e.vendor_id = fn.vendor_id
-            e.config_state = 1 if fn.state == CONFIGURED else 0
-            e.fid = fn.fid
-            e.fh = fn.fh
+        # The entries as the firmware writes them: device id, vendor id, a word whose
+        # top bit is config_state, fid, fh (big-endian, packed, 16 bytes each).
+        values: list[int] = []
+        for fn in chunk:
+            values += (fn.device_id, fn.vendor_id, 0x80000000 if fn.state == CONFIGURED else 0, fn.fid, fn.fh)
+        _fh_entries(len(chunk)).pack_into(block, _FH_LIST_OFFSET, *values)
         nxt = start + len(chunk)
         rrb.response.resume_token = nxt if nxt < len(listed) else 0
         rrb.response.hdr.len = LIST_PCI_HDR_LEN + len(chunk) * ctypes.sizeof(clp_fh_list_entry)
