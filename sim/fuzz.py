@@ -1,0 +1,622 @@
+"""Fuzzing the vfio device ioctl surface of a zPCI function (issue 9, item 4): the
+runner.  Not kernel code.
+
+:func:`run_example` boots a fresh machine (one virtio-net-like PCIe function at fid
+0x10, bound to vfio-pci and opened through the userspace entry the way a program
+does it), runs a sequence of operations -- ``VFIO_DEVICE_FEATURE`` with any header
+and any buffer (short ones, faulting ones), ``VFIO_DEVICE_SET_IRQS``,
+``VFIO_DEVICE_GET_IRQ_INFO``, ``VFIO_DEVICE_GET_INFO``, ``VFIO_DEVICE_RESET``,
+firmware error events with any PEC, close and re-open -- and checks after every step:
+
+(a) nothing but the ``OSError`` of the system-call entry comes out of a call (any
+    other exception propagates out of :func:`run_example`);
+(b) every errno is one the C code can return for that request (:data:`ALLOWED`,
+    derived from the ported functions, each errno with the function that returns it);
+(c) the pending-error queue of the zdev keeps ``count == (tail - head) & 0xff`` and
+    ``count <= 4``, and holds exactly the records a model of the queue predicts, in
+    order;
+(d) every injected error record is accounted for (:class:`Ledger`): delivered by a
+    GET, dropped with its "Maximum number (4) of pending error events queued" line,
+    cleared at close with the "Unhandled PCI error events count=N" line, lost to
+    EFAULT, never stored (a measurement-block PEC, or the device was not open so
+    mediated recovery was off), or still queued at the end -- each figure taken from
+    what userspace and the log saw, their sum equal to the number injected;
+
+and at the end of the example that the kernel made no lockdep report and no WARN.
+The operations are plain data (:data:`Op`); the hypothesis strategies that make them
+and the test live in ``tests/fuzz/``, which also has the soak mode::
+
+    python -m tests.fuzz --soak            # 200,000 examples, prints the counts
+    python -m tests.fuzz --soak -n 20000   # a shorter soak
+"""
+
+from __future__ import annotations
+
+import collections
+import ctypes
+import errno
+import os
+import re
+import struct
+from collections.abc import Iterable
+from typing import Final
+
+import attrs
+
+import uapi.linux.vfio as V
+from kernel.lib import bug, lockdep
+from kernel.lib.printk import dmesg
+from kernel.lib.uaccess import clear_faults, make_fault, user_addr
+from kernel.s390.include.asm.pci import ZPCI_ERR_PENDING_MAX, zpci_dev
+from kernel.s390.pci.pci import get_zdev_by_fid
+from kernel.s390.pci.pci_bus import zpci_zdev_put
+from sim.host import Host
+from sim.pci.function import PciFunction
+from sim.userspace import syscalls
+
+__all__ = [
+    "ALLOWED",
+    "FID",
+    "FMB_PECS",
+    "Close",
+    "Feature",
+    "GetInfo",
+    "GetIrqInfo",
+    "Inject",
+    "Ledger",
+    "Op",
+    "Open",
+    "Reset",
+    "SetIrqs",
+    "Stats",
+    "EVENTFD",
+    "DEVFD",
+    "IOMMUFD",
+    "run_example",
+]
+
+FID: Final = 0x10
+HDR: Final = ctypes.sizeof(V.vfio_device_feature)  # 8: argsz, flags
+ERR: Final = ctypes.sizeof(V.vfio_device_feature_zpci_err)  # 72
+GET_ZPCI_ERROR: Final = V.VFIO_DEVICE_FEATURE_GET | V.VFIO_DEVICE_FEATURE_ZPCI_ERROR
+#: PECs that concern the function measurement block only: __zpci_event_error() logs
+#: them and does nothing else (no record is stored).
+FMB_PECS: Final = frozenset({0x002A, 0x002B, 0x002C})
+
+#: Tokens a SET_IRQS data word may carry instead of a number: the example's eventfd,
+#: the device's descriptor (open, but no eventfd) and the iommufd's.
+EVENTFD: Final = -1000
+DEVFD: Final = -1001
+IOMMUFD: Final = -1002
+
+# -- (b) the errnos each request can return ---------------------------------------------
+#
+# Derived from the ported C (the file named first is where the request enters).  A
+# request made on a descriptor whose BIND_IOMMUFD has not succeeded is EINVAL
+# (vfio_device_fops_unl_ioctl, !df->access_granted) for every request.
+
+_COMMON: Final = {
+    errno.EINVAL: "vfio_device_fops_unl_ioctl: the file is not bound (access not granted)",
+}
+
+#: request name -> {errno: the functions that return it}
+ALLOWED: Final[dict[str, dict[int, str]]] = {
+    "VFIO_DEVICE_FEATURE": {
+        **_COMMON,
+        errno.EFAULT: "vfio_ioctl_device_feature: copy_from_user of the header; "
+        "vfio_pci_core_pm_entry_with_wakeup: copy_from_user of the entry; "
+        "vfio_pci_zdev_feature_err: copy_to_user of the record",
+        errno.EINVAL: "vfio_ioctl_device_feature: argsz < minsz, unknown flags, GET|SET without PROBE; "
+        "vfio_check_feature: unsupported GET/SET, neither GET nor SET, argsz < minsz; "
+        "vfio_ioctl_device_feature_migration_precopy_info_v2: no PRE_COPY; "
+        "vfio_pci_runtime_pm_entry: already engaged; "
+        "vfio_pci_core_pm_entry_with_wakeup: wakeup_eventfd < 0; "
+        "eventfd_ctx_fdget: not an eventfd",
+        errno.EBADF: "eventfd_ctx_fdget (vfio_pci_core_pm_entry_with_wakeup): not an open descriptor",
+        errno.ENOTTY: "vfio_ioctl_device_feature_migration, _mig_device_state, _migration_data_size, "
+        "_logging_start/_stop/_report: no mig_ops/log_ops; "
+        "vfio_pci_core_feature_token: no VF token; vfio_pci_core_feature_dma_buf: "
+        "!CONFIG_VFIO_PCI_DMABUF; vfio_pci_core_ioctl_feature: unknown feature; "
+        "vfio_device_fops_unl_ioctl: no device_feature op",
+        errno.ENOMSG: "zpci_get_pending_error (vfio_pci_zdev_feature_err): no record pending",
+        errno.ENODEV: "vfio_pci_zdev_feature_err: the function has no zdev",
+    },
+    "VFIO_DEVICE_SET_IRQS": {
+        **_COMMON,
+        errno.EFAULT: "vfio_pci_ioctl_set_irqs: copy_from_user of the header or of the data",
+        errno.EINVAL: "vfio_set_irqs_validate_and_prepare: argsz, index, count, flags, start/count "
+        "vs num_irqs, data type, data size; vfio_pci_set_intx_mask/_unmask/_trigger, "
+        "vfio_pci_set_msi_trigger, vfio_pci_set_err_trigger, vfio_pci_set_req_trigger, "
+        "vfio_pci_set_ctx_trigger_single: state, start/count and data checks; vfio_intx_enable, "
+        "vfio_msi_enable: not idle, request_irq; eventfd_ctx_fdget: not an eventfd",
+        errno.EBADF: "eventfd_ctx_fdget (vfio_pci_set_intx_trigger, vfio_pci_set_ctx_trigger_single): "
+        "not an open descriptor",
+        errno.ENOTTY: "vfio_pci_set_irqs_ioctl: no handler for index/action",
+        errno.ENODEV: "vfio_intx_enable: no irq connected",
+        errno.ENOSPC: "vfio_msi_enable: pci_alloc_irq_vectors finds no vectors",
+    },
+    "VFIO_DEVICE_GET_IRQ_INFO": {
+        **_COMMON,
+        errno.EFAULT: "vfio_pci_ioctl_get_irq_info: copy_from_user / copy_to_user",
+        errno.EINVAL: "vfio_pci_ioctl_get_irq_info: argsz < minsz, index out of range",
+    },
+    "VFIO_DEVICE_GET_INFO": {
+        **_COMMON,
+        errno.EFAULT: "vfio_pci_ioctl_get_info: copy_from_user / copy_to_user of info or caps",
+        errno.EINVAL: "vfio_pci_ioctl_get_info: argsz < minsz",
+        errno.ENOMEM: "vfio_info_cap_add (zpci_*_cap, vfio_pci_info_atomic_cap): krealloc fails "
+        "(never in this model)",
+    },
+    "VFIO_DEVICE_RESET": {
+        **_COMMON,
+        errno.EINVAL: "vfio_pci_ioctl_reset: !reset_works; pci_pm_reset: not in D0; "
+        "zpci_disable_device: already disabled",
+        errno.ENOTTY: "pci_try_reset_function: no reset method; __pci_reset_function_locked: "
+        "every method declined; pci_dev_wait: the device stays silent",
+        errno.EAGAIN: "pci_try_reset_function: pci_dev_trylock fails",
+        errno.EIO: "reset_slot: state_lock contended or function not configured; "
+        "zpci_disable_device / zpci_enable_device / zpci_iommu_register_ioat: CLP/MPCIFC failure",
+    },
+    "VFIO_DEVICE_BIND_IOMMUFD": {
+        errno.EFAULT: "vfio_df_ioctl_bind_iommufd: copy_from_user / copy_to_user of out_devid",
+        errno.EINVAL: "vfio_df_ioctl_bind_iommufd: argsz/flags/iommufd, already bound; "
+        "vfio_df_open: the cdev device is already open",
+        errno.EBADF: "iommufd_ctx_from_fd: not an open descriptor",
+        errno.EBADFD: "iommufd_ctx_from_fd: not an iommufd",
+        errno.EAGAIN: "vfio_pci_core_enable: pci_try_reset_function finds the device locked",
+        errno.ENOENT: "vfio_pci_zdev_open_device: no kvm_register hook; "
+        "vfio_config_init: pcibios_err_to_errno(PCIBIOS_FUNC_NOT_SUPPORTED)",
+        errno.ENODEV: "vfio_pci_zdev_open_device: no zdev; vfio_config_init: config reads fail "
+        "(pcibios_err_to_errno(PCIBIOS_DEVICE_NOT_FOUND), a permanently failed function)",
+        errno.ENOMEM: "vfio_config_init, vfio_cap_init, vfio_ecap_init: allocations (never here)",
+        errno.EIO: "vfio_config_init: pcibios_err_to_errno(PCIBIOS_SET_FAILED)",
+        errno.ENOTTY: "vfio_config_init: pcibios_err_to_errno(PCIBIOS_BAD_VENDOR_ID)",
+        errno.ENOSPC: "vfio_config_init: pcibios_err_to_errno(PCIBIOS_BUFFER_TOO_SMALL)",
+        errno.ERANGE: "vfio_config_init: pcibios_err_to_errno(unknown PCIBIOS code)",
+    },
+}
+
+# -- operations ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Feature:
+    """``VFIO_DEVICE_FEATURE`` with header ``argsz``/``flags`` in a buffer of ``size``
+    bytes (the header is cut off when the buffer is shorter), ``fault`` = (offset,
+    length) of a range of the buffer made to fault for the call."""
+
+    argsz: int
+    flags: int
+    size: int
+    fault: tuple[int, int] | None = None
+
+
+@attrs.frozen
+class SetIrqs:
+    """``VFIO_DEVICE_SET_IRQS``: the header, then ``data`` as big-endian s32 words
+    (``EVENTFD``/``DEVFD``/``IOMMUFD`` stand for those descriptors), in a buffer of
+    ``size`` bytes."""
+
+    argsz: int
+    flags: int
+    index: int
+    start: int
+    count: int
+    data: tuple[int, ...]
+    size: int
+
+
+@attrs.frozen
+class GetIrqInfo:
+    argsz: int
+    index: int
+    size: int
+
+
+@attrs.frozen
+class GetInfo:
+    argsz: int
+    size: int
+
+
+@attrs.frozen
+class Reset:
+    pass
+
+
+@attrs.frozen
+class Inject:
+    """A firmware error event for fid 0x10; ``fields`` = (ett, mvn, dmaas, q, rw)."""
+
+    pec: int
+    fields: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
+
+
+@attrs.frozen
+class Close:
+    pass
+
+
+@attrs.frozen
+class Open:
+    """Open the device node (when closed) and bind it when ``bind``; when it is open
+    and bound already, a second program opens the node and tries to bind (EINVAL)."""
+
+    bind: bool = True
+
+
+Op = Feature | SetIrqs | GetIrqInfo | GetInfo | Reset | Inject | Close | Open
+
+# -- accounting ---------------------------------------------------------------------------
+
+
+@attrs.define
+class Ledger:
+    """What became of the injected error records of one example (or, summed, of a
+    run).  Every figure but ``injected``, ``fmb`` and ``not_stored`` is what
+    userspace or the log saw."""
+
+    injected: int = 0
+    fmb: int = 0  # a measurement-block PEC: never stored
+    not_stored: int = 0  # the device was not open: no mediated recovery
+    delivered: int = 0  # returned by a GET
+    dropped: int = 0  # "Maximum number (4) of pending error events queued"
+    cleared: int = 0  # "Unhandled PCI error events count=N" at close
+    efault_lost: int = 0  # dequeued by a GET whose copy_to_user faulted
+    still_queued: int = 0  # in the queue at the end of the example
+
+    def accounted(self) -> int:
+        return (
+            self.fmb
+            + self.not_stored
+            + self.delivered
+            + self.dropped
+            + self.cleared
+            + self.efault_lost
+            + self.still_queued
+        )
+
+    def add(self, other: Ledger) -> None:
+        for f in attrs.fields(Ledger):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+
+@attrs.define
+class Stats:
+    """Counts over many examples: per-request result histograms and the ledger."""
+
+    examples: int = 0
+    steps: int = 0
+    results: collections.Counter[tuple[str, str]] = attrs.field(factory=collections.Counter)
+    ledger: Ledger = attrs.field(factory=Ledger)
+
+    def report(self) -> str:
+        lines = [f"examples {self.examples}, steps {self.steps}", "results per request:"]
+        for req in sorted({r for r, _ in self.results}):
+            hist = sorted(((n, res) for (r, res), n in self.results.items() if r == req), reverse=True)
+            lines.append(f"  {req}: " + ", ".join(f"{res} {n}" for n, res in hist))
+        led = self.ledger
+        lines.append(
+            "ledger: "
+            + ", ".join(f"{f.name} {getattr(led, f.name)}" for f in attrs.fields(Ledger))
+            + f" (accounted {led.accounted()})"
+        )
+        return "\n".join(lines)
+
+
+class FuzzFailure(AssertionError):
+    """A property does not hold."""
+
+
+def _check(cond: bool, what: str) -> None:
+    if not cond:
+        raise FuzzFailure(what)
+
+
+_MAX_LINE: Final = "Maximum number (4) of pending error events queued"
+_UNHANDLED: Final = re.compile(r"Unhandled PCI error events count=(\d+) for PCI function 0x([0-9a-f]+)$")
+
+
+@attrs.define
+class _Record:
+    fh: int
+    pec: int
+    faddr: int
+    fields: tuple[int, int, int, int, int]
+
+
+@attrs.define(eq=False)
+class _Example:
+    host: Host
+    zdev: zpci_dev
+    node: str
+    stats: Stats
+    efd: int
+    fd: int | None = None
+    iommufd: int | None = None
+    bound: bool = False
+    model: collections.deque[_Record] = attrs.field(factory=collections.deque)
+    ledger: Ledger = attrs.field(factory=Ledger)
+    log_seq: int = -1
+    faddr: int = 0x1000
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def new_log(self) -> list[str]:
+        lines = [ln for ln in dmesg() if ln.seq > self.log_seq]
+        if lines:
+            self.log_seq = lines[-1].seq
+        return [ln.text for ln in lines]
+
+    def count(self, request: str, result: str) -> None:
+        self.stats.results[(request, result)] += 1
+
+    def call(self, request: str, fd: int, code: int, arg: int | bytearray) -> int:
+        """The ioctl; returns 0 or the errno (checked against :data:`ALLOWED`)."""
+        try:
+            syscalls.ioctl(fd, code, arg)
+        except OSError as e:
+            err = e.errno or 0
+            self.count(request, errno.errorcode.get(err, str(err)))
+            _check(err in ALLOWED[request], f"{request} returned {errno.errorcode.get(err, err)}")
+            if not self.bound and fd == self.fd and request != "VFIO_DEVICE_BIND_IOMMUFD":
+                _check(err == errno.EINVAL, f"{request} on an unbound file returned {err}")
+            return err
+        finally:
+            clear_faults()
+        self.count(request, "ok")
+        _check(
+            self.bound or fd != self.fd or request == "VFIO_DEVICE_BIND_IOMMUFD",
+            f"{request} succeeded on an unbound file",
+        )
+        return 0
+
+    def queue(self) -> list[tuple[int, int]]:
+        """(faddr, pec) of the records in the kernel's queue, oldest first, after the
+        structural invariants are checked."""
+        pe = self.zdev.pending_errs
+        _check(pe.count == (pe.tail - pe.head) & 0xFF, f"count {pe.count} head {pe.head} tail {pe.tail}")
+        _check(pe.count <= ZPCI_ERR_PENDING_MAX, f"count {pe.count} > {ZPCI_ERR_PENDING_MAX}")
+        _check(pe.mediated_recovery == (1 if self.bound else 0), "mediated_recovery does not follow open")
+        out = []
+        for i in range(pe.count):
+            rec = pe.err[(pe.head + i) % ZPCI_ERR_PENDING_MAX]
+            out.append((rec.faddr, rec.pec))
+        return out
+
+    def check_queue(self) -> None:
+        got = self.queue()
+        want = [(r.faddr, r.pec) for r in self.model]
+        _check(got == want, f"queue {got} != model {want}")
+
+    def buffer(self, size: int, head: bytes) -> bytearray:
+        buf = bytearray(b"\xaa" * size)
+        n = min(size, len(head))
+        buf[:n] = head[:n]
+        return buf
+
+    def resolve(self, word: int) -> int:
+        if word == EVENTFD:
+            return self.efd
+        if word == DEVFD:
+            return self.fd if self.fd is not None else -1
+        if word == IOMMUFD:
+            return self.iommufd if self.iommufd is not None else -1
+        return word
+
+    # -- operations ----------------------------------------------------------------------
+
+    def feature(self, op: Feature) -> None:
+        if self.fd is None:
+            return
+        buf = self.buffer(op.size, struct.pack(">II", op.argsz & 0xFFFFFFFF, op.flags & 0xFFFFFFFF))
+        if op.fault is not None and op.size:
+            addr, _ = user_addr(buf)
+            off, length = op.fault
+            make_fault(addr + min(off, op.size - 1), length)
+        before = list(self.model)
+        is_get = (
+            op.flags & 0xFFFFFFFF == GET_ZPCI_ERROR  # a plain GET of the error feature
+        )
+        err = self.call("VFIO_DEVICE_FEATURE", self.fd, V.VFIO_DEVICE_FEATURE, buf)
+        if not self.bound:
+            return
+        if err == 0 and is_get:
+            _check(bool(before), "GET succeeded with nothing queued")
+            rec = self.model.popleft()
+            self.check_reply(buf, rec)
+            self.ledger.delivered += 1
+        elif err == errno.ENOMSG:
+            _check(not before, f"ENOMSG with {len(before)} records queued")
+        elif err == errno.EFAULT and is_get and before and self.zdev.pending_errs.count == len(before) - 1:
+            self.model.popleft()  # dequeued, then lost to the faulting copy
+            self.ledger.efault_lost += 1
+        self.check_queue()
+
+    def check_reply(self, buf: bytearray, rec: _Record) -> None:
+        _check(len(buf) >= HDR + ERR, "a GET succeeded into a buffer too short for the record")
+        raw = bytes(buf[HDR : HDR + ERR])
+        err = V.vfio_device_feature_zpci_err.from_buffer_copy(raw)
+        want = (rec.fh, FID, rec.pec, rec.faddr, rec.fields)
+        got = (err.fh, err.fid, err.pec, err.faddr, (err.ett, err.mvn, err.dmaas, err.q, err.rw))
+        _check(got == want, f"GET returned {got}, the queue's head was {want}")
+        _check(
+            (err.feature_flags, err.reserved1, err.reserved2, err.reserved3, err.reserved4) == (0,) * 5
+            and bytes(err.reserved5) == bytes(28)
+            and raw[20:24] == bytes(4)
+            and raw[68:72] == bytes(4),
+            f"non-zero bytes outside the record's fields: {raw.hex()}",
+        )
+        _check(bytes(buf[HDR + ERR :]) == b"\xaa" * (len(buf) - HDR - ERR), "GET wrote past the record")
+
+    def set_irqs(self, op: SetIrqs) -> None:
+        if self.fd is None:
+            return
+        head = struct.pack(
+            ">IIIII", op.argsz & 0xFFFFFFFF, op.flags & 0xFFFFFFFF, op.index, op.start, op.count
+        )
+        data = b"".join(struct.pack(">i", self.resolve(w)) for w in op.data)
+        self.call("VFIO_DEVICE_SET_IRQS", self.fd, V.VFIO_DEVICE_SET_IRQS, self.buffer(op.size, head + data))
+        self.check_queue()
+
+    def get_irq_info(self, op: GetIrqInfo) -> None:
+        if self.fd is None:
+            return
+        buf = self.buffer(op.size, struct.pack(">IIII", op.argsz & 0xFFFFFFFF, 0, op.index, 0))
+        self.call("VFIO_DEVICE_GET_IRQ_INFO", self.fd, V.VFIO_DEVICE_GET_IRQ_INFO, buf)
+        self.check_queue()
+
+    def get_info(self, op: GetInfo) -> None:
+        if self.fd is None:
+            return
+        buf = self.buffer(op.size, struct.pack(">I", op.argsz & 0xFFFFFFFF))
+        self.call("VFIO_DEVICE_GET_INFO", self.fd, V.VFIO_DEVICE_GET_INFO, buf)
+        self.check_queue()
+
+    def reset(self) -> None:
+        if self.fd is None:
+            return
+        self.call("VFIO_DEVICE_RESET", self.fd, V.VFIO_DEVICE_RESET, 0)
+        self.check_queue()
+
+    def inject(self, op: Inject) -> None:
+        fh = self.host.fw.fh(FID)
+        ett, mvn, dmaas, q, rw = op.fields
+        self.faddr += 1
+        self.new_log()
+        self.host.fw.inject_error(
+            FID, pec=op.pec, faddr=self.faddr, ett=ett, mvn=mvn, dmaas=dmaas, q=q, rw=rw
+        )
+        _check(self.host.fw.wait_events_handled(), "the event was not handled")
+        self.ledger.injected += 1
+        log = self.new_log()
+        _check(
+            any(t.endswith(f"Event 0x{op.pec:x} reports an error for PCI function 0x{FID:x}") for t in log),
+            f"no event line for PEC 0x{op.pec:x}",
+        )
+        drops = sum(t.endswith(_MAX_LINE) for t in log)
+        if op.pec in FMB_PECS:
+            self.ledger.fmb += 1
+            _check(drops == 0, "a measurement-block event was stored")
+        elif not self.bound:
+            self.ledger.not_stored += 1
+            _check(drops == 0, "a record was offered while the device was not open")
+        elif len(self.model) < ZPCI_ERR_PENDING_MAX:
+            _check(drops == 0, "a record was dropped with room in the queue")
+            self.model.append(_Record(fh, op.pec, self.faddr, op.fields))
+        else:
+            _check(drops == 1, f"{drops} 'Maximum number' lines for one record offered to a full queue")
+            self.ledger.dropped += 1
+        self.check_queue()
+
+    def close(self) -> None:
+        if self.fd is None:
+            return
+        self.new_log()
+        fd, ifd = self.fd, self.iommufd
+        self.fd = self.iommufd = None
+        was_bound, self.bound = self.bound, False
+        syscalls.close(fd)
+        if ifd is not None:
+            syscalls.close(ifd)
+        self.count("close", "ok")
+        counts = [m for t in self.new_log() if (m := _UNHANDLED.search(t))]
+        n = len(self.model)
+        if was_bound and n:
+            _check(
+                [(int(m[1]), int(m[2], 16)) for m in counts] == [(n, FID)],
+                f"close with {n} records pending logged {[m[0] for m in counts]}",
+            )
+            self.ledger.cleared += int(counts[0][1])
+            self.model.clear()
+        else:
+            _check(not counts, f"close with nothing pending logged {[m[0] for m in counts]}")
+        self.check_queue()
+
+    def bind(self, fd: int, ifd: int) -> int:
+        b = V.vfio_device_bind_iommufd(argsz=ctypes.sizeof(V.vfio_device_bind_iommufd), iommufd=ifd)
+        return self.call("VFIO_DEVICE_BIND_IOMMUFD", fd, V.VFIO_DEVICE_BIND_IOMMUFD, bytearray(bytes(b)))
+
+    def open(self, op: Open) -> None:
+        if self.fd is None:
+            self.iommufd = syscalls.open("/dev/iommu")
+            self.fd = syscalls.open(self.node)
+            self.count("open", "ok")
+        if not self.bound:
+            if op.bind:
+                assert self.iommufd is not None
+                # may fail (a permanently failed function: ENODEV); the file stays unbound
+                self.bound = self.bind(self.fd, self.iommufd) == 0
+        else:
+            # a second program: the cdev device is open already
+            ifd = syscalls.open("/dev/iommu")
+            fd = syscalls.open(self.node)
+            try:
+                err = self.bind(fd, ifd)
+                _check(err == errno.EINVAL, f"a second BIND_IOMMUFD returned {err}")
+            finally:
+                syscalls.close(fd)
+                syscalls.close(ifd)
+        self.check_queue()
+
+    def step(self, op: Op) -> None:
+        if isinstance(op, Feature):
+            self.feature(op)
+        elif isinstance(op, SetIrqs):
+            self.set_irqs(op)
+        elif isinstance(op, GetIrqInfo):
+            self.get_irq_info(op)
+        elif isinstance(op, GetInfo):
+            self.get_info(op)
+        elif isinstance(op, Reset):
+            self.reset()
+        elif isinstance(op, Inject):
+            self.inject(op)
+        elif isinstance(op, Close):
+            self.close()
+        else:
+            self.open(op)
+        self.stats.steps += 1
+
+
+def run_example(ops: Iterable[Op], stats: Stats | None = None) -> Ledger:
+    """Boot a fresh machine, open fid 0x10 through vfio-pci, run ``ops`` checking
+    the properties after each, tear everything down and shut the firmware down.
+    Raises :class:`FuzzFailure` when a property fails (any other exception is one
+    that escaped a call).  Returns the example's ledger (also added to ``stats``)."""
+    stats = stats if stats is not None else Stats()
+    host = Host.boot({FID: PciFunction(0x1AF4, 0x1041)})
+    efd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+    ex: _Example | None = None
+    try:
+        node = host.bind_vfio_pci(FID)
+        zdev = get_zdev_by_fid(FID)
+        assert zdev is not None
+        zpci_zdev_put(zdev)
+        ex = _Example(host, zdev, node, stats, efd)
+        ex.new_log()
+        ex.open(Open(bind=True))
+        for op in ops:
+            ex.step(op)
+        ex.ledger.still_queued = len(ex.queue())
+        led = attrs.evolve(ex.ledger)  # the teardown close below is not part of the example
+        _check(
+            led.injected == led.accounted(),
+            f"{led.injected} records injected, {led.accounted()} accounted for: {led}",
+        )
+        ex.close()
+        problems = [*lockdep.reports, *(f"WARN {w}" for w in bug.warnings)]
+        _check(not problems, "kernel reported: " + "; ".join(map(str, problems)))
+        stats.examples += 1
+        stats.ledger.add(led)
+        return led
+    finally:
+        if ex is not None:
+            for fd in (ex.fd, ex.iommufd):
+                if fd is not None:
+                    try:
+                        syscalls.close(fd)
+                    except OSError:
+                        pass
+        os.close(efd)
+        host.shutdown()

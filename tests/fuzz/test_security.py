@@ -1,0 +1,235 @@
+"""Security properties of the zPCI error records (issue 9, item 5): a new opener never
+sees the records of a previous one; a GET reply carries nothing but the record's
+fields (no stale kernel or user bytes); a function not opened through vfio never
+queues records, whatever driver it is bound to."""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import struct
+from collections.abc import Iterator
+
+import pytest
+
+import uapi.linux.vfio as V
+from kernel.lib.printk import dmesg
+from kernel.pci.pci_driver import pci_register_driver
+from kernel.s390.include.asm.pci import zpci_ccdf_pending, zpci_dev
+from kernel.s390.pci.pci import get_zdev_by_fid
+from kernel.s390.pci.pci_bus import zpci_zdev_put
+from sim.drivers.recording import RecordingDriver
+from sim.host import Host
+from sim.pci.function import PciFunction
+from sim.userspace import syscalls
+
+FID = 0x10
+HDR = ctypes.sizeof(V.vfio_device_feature)
+ERR = ctypes.sizeof(V.vfio_device_feature_zpci_err)
+GET = V.VFIO_DEVICE_FEATURE_GET | V.VFIO_DEVICE_FEATURE_ZPCI_ERROR
+MAXIMUM = "zpci: 0000:00:00.0: Maximum number (4) of pending error events queued"
+
+
+@pytest.fixture
+def host() -> Iterator[Host]:
+    h = Host.boot({FID: PciFunction(0x1AF4, 0x1041)})
+    yield h
+    h.shutdown()
+
+
+def zdev() -> zpci_dev:
+    z = get_zdev_by_fid(FID)
+    assert z is not None
+    zpci_zdev_put(z)
+    return z
+
+
+class Program:
+    """One userspace program: its own iommufd and device descriptor."""
+
+    def __init__(self, node: str, bind: bool = True) -> None:
+        self.iommufd = syscalls.open("/dev/iommu")
+        self.fd = syscalls.open(node)
+        if bind:
+            b = V.vfio_device_bind_iommufd(
+                argsz=ctypes.sizeof(V.vfio_device_bind_iommufd), iommufd=self.iommufd
+            )
+            syscalls.ioctl(self.fd, V.VFIO_DEVICE_BIND_IOMMUFD, b)
+
+    def get(self, size: int = HDR + ERR) -> bytearray:
+        """A GET into a buffer filled with 0xAA; raises OSError as ioctl(2) fails."""
+        buf = bytearray(b"\xaa" * size)
+        struct.pack_into(">II", buf, 0, HDR + ERR, GET)
+        syscalls.ioctl(self.fd, V.VFIO_DEVICE_FEATURE, buf)
+        return buf
+
+    def get_errno(self) -> int:
+        with pytest.raises(OSError) as e:
+            self.get()
+        assert e.value.errno is not None
+        return e.value.errno
+
+    def close(self) -> None:
+        syscalls.close(self.fd)
+        syscalls.close(self.iommufd)
+
+
+def inject(host: Host, *pecs: int, **fields: int) -> None:
+    for pec in pecs:
+        host.fw.inject_error(FID, pec=pec, **fields)
+    assert host.fw.wait_events_handled()
+
+
+def log() -> list[str]:
+    return [line.text for line in dmesg()]
+
+
+def queue_is_pristine() -> bool:
+    """Not under mediated recovery and not a byte of a record left behind."""
+    return bytes(zdev().pending_errs) == bytes(ctypes.sizeof(zpci_ccdf_pending))
+
+
+# -- a new opener never sees the records of a previous opener --------------------------
+
+
+@pytest.mark.parametrize("pending", [1, 4, 6])
+def test_reopening_program_finds_no_records_of_its_previous_open(host: Host, pending: int) -> None:
+    node = host.bind_vfio_pci(FID)
+    first = Program(node)
+    inject(host, *[0x3A] * pending)
+    first.close()
+    assert f"zpci: Unhandled PCI error events count={min(pending, 4)} for PCI function 0x10" in log()
+    assert queue_is_pristine()
+
+    again = Program(node)
+
+    assert again.get_errno() == errno.ENOMSG
+    again.close()
+
+
+def test_second_program_finds_no_records_of_the_first(host: Host) -> None:
+    node = host.bind_vfio_pci(FID)
+    qemu = Program(node)
+    inject(host, 0x3A, faddr=0x1111)
+    inject(host, 0x3A, faddr=0x2222)
+    qemu.close()
+
+    other = Program(node)  # another program, its own iommufd
+    assert other.get_errno() == errno.ENOMSG
+    inject(host, 0x3A, faddr=0x3333)
+
+    got = V.vfio_device_feature_zpci_err.from_buffer_copy(other.get(), HDR)
+    assert got.faddr == 0x3333  # its own record, and only that one
+    assert other.get_errno() == errno.ENOMSG
+    other.close()
+
+
+def test_records_pending_when_the_function_is_not_open_stay_with_nobody(host: Host) -> None:
+    """Errors while nobody has the device open are recovered by the host: the next
+    opener finds nothing either."""
+    node = host.bind_vfio_pci(FID)
+    inject(host, 0x3A)
+    opener = Program(node)
+    assert opener.get_errno() == errno.ENOMSG
+    opener.close()
+
+
+# -- the GET reply carries nothing but the record ---------------------------------------
+
+
+def test_get_reply_has_zero_in_every_byte_outside_the_fields(host: Host) -> None:
+    node = host.bind_vfio_pci(FID)
+    prog = Program(node)
+    # firmware sets every reserved bit and every field to all ones
+    inject(
+        host,
+        0x3A,
+        faddr=0xFFFFFFFFFFFFFFFF,
+        ett=0xF,
+        mvn=0xFFF,
+        dmaas=0xFF,
+        q=1,
+        rw=1,
+        reserved1=0xFFFFFFFF,
+        reserved2=0x3F,
+        reserved3=0xFFFF,
+        reserved4=0xFF,
+    )
+    fh = host.fw.fh(FID)
+
+    buf = prog.get(size=HDR + ERR + 16)
+
+    assert bytes(buf[:HDR]) == struct.pack(">II", HDR + ERR, GET)  # the header is not written back
+    raw = bytes(buf[HDR : HDR + ERR])  # copy_to_user wrote all 72 bytes
+    want = bytearray(ERR)
+    struct.pack_into(">II", want, 8, fh, FID)  # fh, fid
+    struct.pack_into(">I", want, 16, 0xFFFFFFFF & ~(0x3F << 2))  # ett|mvn|dmaas|reserved2=0|q|rw
+    struct.pack_into(">Q", want, 24, 0xFFFFFFFFFFFFFFFF)  # faddr
+    struct.pack_into(">H", want, 38, 0x3A)  # pec after reserved3 (32..35), reserved4 (36..37)
+    assert raw == bytes(want)
+    assert raw[0:8] == bytes(8)  # feature_flags, reserved1
+    assert raw[20:24] == bytes(4)  # the hole before faddr
+    assert raw[32:38] == bytes(6)  # reserved3, reserved4
+    assert raw[40:68] == bytes(28)  # reserved5
+    assert raw[68:72] == bytes(4)  # tail padding
+    assert bytes(buf[HDR + ERR :]) == b"\xaa" * 16  # nothing beyond the record
+    prog.close()
+
+
+def test_get_reply_of_a_recycled_slot_has_no_bytes_of_the_older_record(host: Host) -> None:
+    """The ring slots are reused (head/tail modulo 4): the fifth record through a slot
+    replies with its own fields only."""
+    node = host.bind_vfio_pci(FID)
+    prog = Program(node)
+    inject(host, 0x3A, faddr=0xFFFFFFFFFFFFFFFF, ett=0xF, mvn=0xFFF, dmaas=0xFF, q=1, rw=1)
+    prog.get()
+    for _ in range(3):
+        inject(host, 0x3A)
+        prog.get()
+    inject(host, 0x3B, faddr=1)  # slot 0 again
+
+    raw = bytes(prog.get()[HDR : HDR + ERR])
+
+    err = V.vfio_device_feature_zpci_err.from_buffer_copy(raw)
+    assert (err.faddr, err.ett, err.mvn, err.dmaas, err.q, err.rw, err.pec) == (1, 0, 0, 0, 0, 0, 0x3B)
+    assert raw[20:24] == bytes(4) and raw[32:38] == bytes(6) and raw[40:72] == bytes(32)
+    prog.close()
+
+
+# -- a function not opened through vfio never queues records ----------------------------
+
+
+def overflow_and_check(host: Host) -> None:
+    inject(host, 0x3A, 0x3A, 0x3A, 0x3A, 0x3A, 0x3A, 0x2A, 0x3B, 0x40)
+    assert queue_is_pristine()
+    assert MAXIMUM not in log()
+    assert not any("Unhandled PCI error events" in t for t in log())
+
+
+def test_bound_to_vfio_pci_but_never_opened_queues_nothing(host: Host) -> None:
+    host.bind_vfio_pci(FID)
+    overflow_and_check(host)
+
+
+def test_device_file_open_but_not_bound_to_an_iommufd_queues_nothing(host: Host) -> None:
+    prog = Program(host.bind_vfio_pci(FID), bind=False)
+    overflow_and_check(host)
+    prog.close()
+
+
+def test_closed_device_queues_nothing(host: Host) -> None:
+    prog = Program(host.bind_vfio_pci(FID))
+    prog.close()
+    overflow_and_check(host)
+
+
+def test_bound_to_a_host_driver_queues_nothing(host: Host) -> None:
+    drv = RecordingDriver("hostdrv", 0x1AF4, 0x1041)
+    assert pci_register_driver(drv.driver) == 0
+    assert drv.bound == [host.pdev(FID)]
+    overflow_and_check(host)
+    assert "error_detected" in drv.names()
+
+
+def test_no_driver_queues_nothing(host: Host) -> None:
+    overflow_and_check(host)
