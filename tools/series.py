@@ -196,6 +196,10 @@ def import_series(src: Path, rev_range: str | None = None, root: Path = ROOT) ->
         text = f"{subject}\nPorts: {m[1]}\n\n{note}\n---\n{diff}"
         new.append((_filename(n, subject), text))
     touched = set(_git(["diff", "--name-only", base, patches[-1][0], "--", *PATCHABLE], src).split())
+    # Files the old series touched and the new one no longer does are taken too: the
+    # source's tip has them as they should now be.
+    for old in series.glob("[0-9][0-9][0-9][0-9]-*.patch"):
+        touched.update(_files_of(old.read_text()))
     for rel in sorted(touched):
         s, d = src / rel, root / rel
         if src == root:

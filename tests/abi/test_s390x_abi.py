@@ -55,6 +55,7 @@ HEADERS = "\n".join(
         "#include <linux/vfio_zdev.h>",
         '#include "pci_regs_7_1.h"',
         '#include "vfio_7_1.h"',
+        '#include "vfio_v17.h"',
         "",
     )
 )
@@ -212,10 +213,10 @@ def test_bit_fields_in_the_wrong_order_are_caught_by_the_byte_image() -> None:
     """The big-endian bit-field order: ``ett`` is the most significant nibble of its
     word on s390x.  A copy that declares ``mvn`` first has the same size and offsets;
     only the byte image tells them apart."""
-    fields_ = list(V.vfio_device_feature_zpci_err._fields_)
+    fields_ = list(vfio_v17.vfio_device_feature_zpci_err._fields_)
     i = [f[0] for f in fields_].index("ett")
     fields_[i], fields_[i + 1] = fields_[i + 1], fields_[i]
-    broken = _copy_with(V.vfio_device_feature_zpci_err, fields_)
+    broken = _copy_with(vfio_v17.vfio_device_feature_zpci_err, fields_)
     assert ctypes.sizeof(broken) == 72
     assert layout_mismatches(broken, "vfio_device_feature_zpci_err") == ["byte image differs from byte 16"]
 

@@ -70,24 +70,3 @@ struct vfio_device_info_cap_pci_atomic_comp {
 #define VFIO_DEVICE_FEATURE_BUS_MASTER		10
 #define VFIO_DEVICE_FEATURE_DMA_BUF		11
 #define VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2	12
-
-/* v17 5/7 ("vfio-pci/zdev: Add a device feature for error information"). */
-struct vfio_device_feature_zpci_err {
-	__u32 feature_flags;		/* Indicate future features */
-	__u32 reserved1;
-	__u32 fh;			/* function handle */
-	__u32 fid;			/* function id */
-	__u32 ett		:  4;	/* expected table type */
-	__u32 mvn		: 12;	/* MSI vector number */
-	__u32 dmaas		:  8;	/* DMA address space */
-	__u32 reserved2		:  6;
-	__u32 q			:  1;	/* event qualifier */
-	__u32 rw		:  1;	/* read/write */
-	__u64 faddr;			/* failing address */
-	__u32 reserved3;
-	__u16 reserved4;
-	__u16 pec;			/* PCI event code */
-	__u8 reserved5[28];		/* Allow for future expansion */
-};
-
-#define VFIO_DEVICE_FEATURE_ZPCI_ERROR 13
