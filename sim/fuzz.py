@@ -99,6 +99,9 @@ _COMMON: Final = {
     errno.EINVAL: "vfio_device_fops_unl_ioctl: the file is not bound (access not granted)",
 }
 
+#: What pcibios_err_to_errno() can give for the PCIBIOS_* codes of a config accessor.
+_PCIBIOS: Final = (errno.ENOENT, errno.ENOTTY, errno.ENODEV, errno.ENOSPC, errno.ERANGE)
+
 #: request name -> {errno: the functions that return it}
 ALLOWED: Final[dict[str, dict[int, str]]] = {
     "VFIO_DEVICE_FEATURE": {
@@ -156,6 +159,17 @@ ALLOWED: Final[dict[str, dict[int, str]]] = {
         errno.EAGAIN: "pci_try_reset_function: pci_dev_trylock fails",
         errno.EIO: "reset_slot: state_lock contended or function not configured; "
         "zpci_disable_device / zpci_enable_device / zpci_iommu_register_ioat: CLP/MPCIFC failure",
+    },
+    # read(2)/write(2) of the device file: vfio_device_fops_read/_write -> vfio_pci_rw
+    "pread": {
+        **_COMMON,
+        **{e: "vfio_pci_config_rw_single: pcibios_err_to_errno() of a config accessor" for e in _PCIBIOS},
+        errno.EINVAL: "vfio_pci_rw: region index beyond the regions; vfio_pci_bar_rw: BAR/ROM "
+        "without a resource; vfio_pci_vga_rw: !CONFIG_VFIO_PCI_VGA; vfio_pci_config_rw_single: "
+        "access past the config space",
+        errno.EFAULT: "vfio_pci_config_rw_single: copy_to_user / copy_from_user of the chunk",
+        errno.EIO: "zpci_cfg_load/zpci_cfg_store via pci_read/pci_write: the load/store failed "
+        "(the function is in the error state)",
     },
     "VFIO_DEVICE_BIND_IOMMUFD": {
         errno.EFAULT: "vfio_df_ioctl_bind_iommufd: copy_from_user / copy_to_user of out_devid",
@@ -245,7 +259,19 @@ class Open:
     bind: bool = True
 
 
-Op = Feature | SetIrqs | GetIrqInfo | GetInfo | Reset | Inject | Close | Open
+@attrs.frozen
+class Rw:
+    """``pread``/``pwrite`` of the device file: ``region`` (a VFIO_PCI_*_REGION_INDEX, or
+    anything) and ``offset`` within it, ``size`` bytes (``data`` for a write)."""
+
+    write: bool
+    region: int
+    offset: int
+    size: int
+    data: bytes = b""
+
+
+Op = Feature | SetIrqs | GetIrqInfo | GetInfo | Reset | Inject | Close | Open | Rw
 
 # -- accounting ---------------------------------------------------------------------------
 
@@ -473,6 +499,28 @@ class _Example:
         self.call("VFIO_DEVICE_GET_INFO", self.fd, V.VFIO_DEVICE_GET_INFO, buf)
         self.check_queue()
 
+    def rw(self, op: Rw) -> None:
+        if self.fd is None:
+            return
+        pos = (op.region << 40) | (op.offset & ((1 << 40) - 1))  # VFIO_PCI_INDEX_TO_OFFSET
+        request = "pwrite" if op.write else "pread"
+        try:
+            if op.write:
+                n = syscalls.pwrite(self.fd, op.data[: op.size], pos)
+            else:
+                n = len(syscalls.pread(self.fd, op.size, pos))
+        except OSError as e:
+            err = e.errno or 0
+            self.count(request, errno.errorcode.get(err, str(err)))
+            _check(err in ALLOWED["pread"], f"{request} returned {errno.errorcode.get(err, err)}")
+            if not self.bound:
+                _check(err == errno.EINVAL, f"{request} on an unbound file returned {err}")
+        else:
+            self.count(request, "ok")
+            _check(self.bound, f"{request} succeeded on an unbound file")
+            _check(0 <= n <= op.size, f"{request} of {op.size} bytes returned {n}")
+        self.check_queue()
+
     def reset(self) -> None:
         if self.fd is None:
             return
@@ -574,6 +622,8 @@ class _Example:
             self.inject(op)
         elif isinstance(op, Close):
             self.close()
+        elif isinstance(op, Rw):
+            self.rw(op)
         else:
             self.open(op)
         self.stats.steps += 1

@@ -25,6 +25,7 @@ from sim.fuzz import (
     Op,
     Open,
     Reset,
+    Rw,
     SetIrqs,
 )
 
@@ -110,7 +111,19 @@ ccdf_fields = st.tuples(
 )
 inject = st.builds(Inject, pec, ccdf_fields)
 
+rw = st.builds(
+    Rw,
+    write=st.booleans(),
+    region=st.one_of(
+        st.sampled_from([V.VFIO_PCI_CONFIG_REGION_INDEX] * 3 + [0, 6, 8, 9]), st.integers(0, 0xFFFF)
+    ),
+    offset=st.one_of(st.integers(0, 0x40), st.integers(0, 0x1000), st.integers(0, 2**40 - 1)),
+    size=st.one_of(st.sampled_from([1, 2, 4]), st.integers(0, 64)),
+    data=st.binary(min_size=0, max_size=64),
+)
+
 op: st.SearchStrategy[Op] = st.one_of(
+    rw,
     inject,
     inject,
     get_error,
