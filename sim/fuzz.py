@@ -48,9 +48,7 @@ from kernel.lib import bug, lockdep
 from kernel.lib.printk import dmesg
 from kernel.lib.uaccess import clear_faults, make_fault, user_addr
 from kernel.s390.include.asm.pci import ZPCI_ERR_PENDING_MAX, zpci_dev
-from kernel.s390.pci.pci import get_zdev_by_fid
-from kernel.s390.pci.pci_bus import zpci_zdev_put
-from sim.host import Host
+from sim.host import Host, zdev_of
 from sim.pci.function import PciFunction
 from sim.userspace import syscalls
 
@@ -640,9 +638,7 @@ def run_example(ops: Iterable[Op], stats: Stats | None = None) -> Ledger:
     ex: _Example | None = None
     try:
         node = host.bind_vfio_pci(FID)
-        zdev = get_zdev_by_fid(FID)
-        assert zdev is not None
-        zpci_zdev_put(zdev)
+        zdev = zdev_of(FID)
         ex = _Example(host, zdev, node, stats, efd)
         ex.new_log()
         ex.open(Open(bind=True))

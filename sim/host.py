@@ -20,13 +20,36 @@ import attrs
 from kernel.include.linux.pci import pci_dev, pci_name
 from kernel.pci.pci_driver import driver_override_store, drivers_probe_store, pci_dev_put
 from kernel.pci.search import pci_get_slot
+from kernel.s390.include.asm.pci import zpci_dev
 from kernel.s390.pci.pci import get_zdev_by_fid
 from kernel.s390.pci.pci_bus import zpci_zdev_put
 from kernel.vfio.pci.vfio_pci import vfio_pci_vdev
 from sim.pci.function import PciFunction
 from sim.zpci.firmware import ZpciFirmware
 
-__all__ = ["Host"]
+__all__ = ["Host", "pdev_of", "zdev_of"]
+
+
+def zdev_of(fid: int) -> zpci_dev:
+    """The ``zpci_dev`` the booted kernel holds for function ``fid`` (the lookup's
+    reference is dropped again: the kernel's own keeps it alive while it is listed)."""
+    zdev = get_zdev_by_fid(fid)
+    if zdev is None:
+        raise LookupError(f"no zPCI function 0x{fid:x} in the kernel")
+    zpci_zdev_put(zdev)
+    return zdev
+
+
+def pdev_of(fid: int) -> pci_dev:
+    """The ``pci_dev`` the kernel made for function ``fid``."""
+    zdev = zdev_of(fid)
+    if zdev.zbus is None or zdev.zbus.bus is None:
+        raise LookupError(f"zPCI function 0x{fid:x} has no PCI bus (not scanned)")
+    pdev = pci_get_slot(zdev.zbus.bus, zdev.devfn)
+    if pdev is None:
+        raise LookupError(f"zPCI function 0x{fid:x} has no pci_dev")
+    pci_dev_put(pdev)
+    return pdev
 
 
 @attrs.define
@@ -49,17 +72,7 @@ class Host:
 
     def pdev(self, fid: int) -> pci_dev:
         """The ``pci_dev`` the kernel made for function ``fid``."""
-        zdev = get_zdev_by_fid(fid)
-        if zdev is None:
-            raise LookupError(f"no zPCI function 0x{fid:x} in the kernel")
-        zpci_zdev_put(zdev)
-        if zdev.zbus is None or zdev.zbus.bus is None:
-            raise LookupError(f"zPCI function 0x{fid:x} has no PCI bus (not scanned)")
-        pdev = pci_get_slot(zdev.zbus.bus, zdev.devfn)
-        if pdev is None:
-            raise LookupError(f"zPCI function 0x{fid:x} has no pci_dev")
-        pci_dev_put(pdev)
-        return pdev
+        return pdev_of(fid)
 
     def bind_vfio_pci(self, fid: int) -> str:
         """Hand function ``fid`` to vfio-pci; returns its device node's path."""

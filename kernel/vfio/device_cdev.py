@@ -22,6 +22,7 @@ from kernel.lib.errno import IS_ERR
 from kernel.lib.fs import file, file_operations, inode
 from kernel.lib.mutex import mutex_lock, mutex_unlock
 from kernel.lib.spinlock import spin_lock, spin_unlock
+from kernel.lib.stddef import offsetofend
 from kernel.lib.uaccess import copy_from_user, copy_to_user
 from kernel.vfio import vfio_main
 from kernel.vfio.vfio import vfio_device_file
@@ -41,12 +42,6 @@ __all__ = [
     "vfio_df_ioctl_detach_pt",
     "vfio_df_unbind_iommufd",
 ]
-
-
-def _offsetofend(struct: type[ctypes.Structure], member: str) -> int:
-    f = getattr(struct, member)
-    end: int = f.offset + f.size
-    return end
 
 
 def vfio_device_cdev_fops() -> file_operations:
@@ -83,7 +78,7 @@ def vfio_df_ioctl_bind_iommufd(df: vfio_device_file, arg: int) -> int:
     ``out_devid``."""
     device = df.device
     bind = vfio_device_bind_iommufd()
-    minsz = _offsetofend(vfio_device_bind_iommufd, "out_devid")
+    minsz = offsetofend(vfio_device_bind_iommufd, "out_devid")
     assert device.dev_set is not None
 
     if copy_from_user(bind, arg, minsz):
@@ -160,7 +155,7 @@ def vfio_df_ioctl_attach_pt(df: vfio_device_file, arg: int) -> int:
     """``VFIO_DEVICE_ATTACH_IOMMUFD_PT``."""
     attach = vfio_device_attach_iommufd_pt()
     device = df.device
-    minsz = _offsetofend(vfio_device_attach_iommufd_pt, "pt_id")
+    minsz = offsetofend(vfio_device_attach_iommufd_pt, "pt_id")
     xend = 0
     assert device.dev_set is not None and device.ops is not None
 
@@ -176,7 +171,7 @@ def vfio_df_ioctl_attach_pt(df: vfio_device_file, arg: int) -> int:
     if attach.flags & VFIO_DEVICE_ATTACH_PASID:
         if device.ops.pasid_attach_ioas is None:
             return -errno.EOPNOTSUPP
-        xend = _offsetofend(vfio_device_attach_iommufd_pt, "pasid")
+        xend = offsetofend(vfio_device_attach_iommufd_pt, "pasid")
 
     if xend:
         if attach.argsz < xend:
@@ -211,7 +206,7 @@ def vfio_df_ioctl_detach_pt(df: vfio_device_file, arg: int) -> int:
     """``VFIO_DEVICE_DETACH_IOMMUFD_PT``."""
     detach = vfio_device_detach_iommufd_pt()
     device = df.device
-    minsz = _offsetofend(vfio_device_detach_iommufd_pt, "flags")
+    minsz = offsetofend(vfio_device_detach_iommufd_pt, "flags")
     xend = 0
     assert device.dev_set is not None and device.ops is not None
 
@@ -227,7 +222,7 @@ def vfio_df_ioctl_detach_pt(df: vfio_device_file, arg: int) -> int:
     if detach.flags & VFIO_DEVICE_DETACH_PASID:
         if device.ops.pasid_detach_ioas is None:
             return -errno.EOPNOTSUPP
-        xend = _offsetofend(vfio_device_detach_iommufd_pt, "pasid")
+        xend = offsetofend(vfio_device_detach_iommufd_pt, "pasid")
 
     if xend:
         if detach.argsz < xend:

@@ -61,6 +61,7 @@ from kernel.lib.kref import kref_get_unless_zero, kref_init, kref_put
 from kernel.lib.mutex import lockdep_assert_held, mutex_init, mutex_lock, mutex_unlock
 from kernel.lib.printk import dev_dbg
 from kernel.lib.spinlock import spin_lock, spin_unlock
+from kernel.lib.stddef import offsetofend
 from kernel.lib.uaccess import copy_from_user, copy_to_user
 from kernel.vfio import device_cdev
 from kernel.vfio.iommufd import vfio_df_iommufd_bind, vfio_df_iommufd_unbind
@@ -567,7 +568,7 @@ def vfio_ioctl_device_feature(device: vfio_device, arg: int) -> int:
     """``VFIO_DEVICE_FEATURE``: check the 8-byte header, answer the features the
     core owns, hand the rest to the driver with ``arg->data`` and the size of the
     data part."""
-    minsz = vfio_device_feature.flags.offset + vfio_device_feature.flags.size
+    minsz = offsetofend(vfio_device_feature, "flags")
     feature = vfio_device_feature()
     data = arg + vfio_device_feature.data.offset  # arg->data
 
@@ -617,7 +618,7 @@ def vfio_ioctl_device_feature(device: vfio_device, arg: int) -> int:
 def vfio_get_region_info(device: vfio_device, arg: int) -> int:
     """``VFIO_DEVICE_GET_REGION_INFO``: the driver fills in the region, the core
     appends its capability chain (or says how big a buffer it needs)."""
-    minsz = vfio_region_info.offset.offset + vfio_region_info.offset.size
+    minsz = offsetofend(vfio_region_info, "offset")
     info = vfio_region_info()
     caps = vfio_info_cap()
     assert device.ops is not None
@@ -836,7 +837,7 @@ def vfio_set_irqs_validate_and_prepare(
 ) -> int:
     """Check a ``VFIO_DEVICE_SET_IRQS`` header against the index's ``num_irqs``; on
     success ``data_size[0]`` is the size of the data that follows the header."""
-    minsz = vfio_irq_set.count.offset + vfio_irq_set.count.size
+    minsz = offsetofend(vfio_irq_set, "count")
 
     if (
         hdr.argsz < minsz

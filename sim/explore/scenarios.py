@@ -47,11 +47,8 @@ import uapi.linux.vfio as V
 from kernel.lib import schedpoint
 from kernel.lib.printk import dmesg
 from kernel.s390.cio.chsc import kmcheck_explored
-from kernel.s390.include.asm.pci import zpci_dev
-from kernel.s390.pci.pci import get_zdev_by_fid
-from kernel.s390.pci.pci_bus import zpci_zdev_put
 from sim.explore.explorer import Scenario
-from sim.host import Host
+from sim.host import Host, zdev_of
 from sim.pci.function import PciFunction
 from sim.userspace import syscalls
 
@@ -91,13 +88,6 @@ def get_error(fd: int) -> tuple[int, V.vfio_device_feature_zpci_err | None]:
         assert e.errno is not None
         return e.errno, None
     return 0, V.vfio_device_feature_zpci_err.from_buffer_copy(buf, HDR)
-
-
-def _zdev() -> zpci_dev:
-    zdev = get_zdev_by_fid(FID)
-    assert zdev is not None
-    zpci_zdev_put(zdev)
-    return zdev
 
 
 class _Machine:
@@ -140,7 +130,7 @@ class _Machine:
                 self.efd,
             )
             syscalls.ioctl(self.fd, V.VFIO_DEVICE_SET_IRQS, irq)
-        self.zdev = _zdev()
+        self.zdev = zdev_of(FID)
         self.kmcheck = kmcheck_explored()
         self.instrument_firmware()
         self.event_fh: int | None = None

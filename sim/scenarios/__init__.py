@@ -130,6 +130,15 @@ def _matches(step: Step, pattern: str | re.Pattern[str], actor: str | None, kind
     return pattern in step.text
 
 
+def _find(
+    timeline: Timeline, pattern: str | re.Pattern[str], actor: str | None, kind: str | None, after: int
+) -> Step | None:
+    for step in timeline.steps:
+        if step.seq > after and _matches(step, pattern, actor, kind):
+            return step
+    return None
+
+
 class Run:
     """What a scenario function gets: the timeline, the switches, and helpers to
     build and record the machine and to check the outcome."""
@@ -191,10 +200,7 @@ class Run:
     ) -> Step | None:
         """The first step after seq ``after`` whose text contains ``pattern`` (or
         matches it, for a compiled regex), of the given actor and kind."""
-        for step in self.timeline.steps:
-            if step.seq > after and _matches(step, pattern, actor, kind):
-                return step
-        return None
+        return _find(self.timeline, pattern, actor, kind, after)
 
     def find_all(
         self, pattern: str | re.Pattern[str], *, actor: str | None = None, kind: str | None = None
@@ -262,10 +268,7 @@ class Result:
         after: int = 0,
     ) -> Step | None:
         """As :meth:`Run.find`."""
-        for step in self.timeline.steps:
-            if step.seq > after and _matches(step, pattern, actor, kind):
-                return step
-        return None
+        return _find(self.timeline, pattern, actor, kind, after)
 
     def order(self, *patterns: tuple[str, str, str], after: int = 0) -> list[int]:
         """The seqs of ``(actor, kind, text)`` steps found one after the other;

@@ -15,11 +15,9 @@ import pytest
 import uapi.linux.vfio as V
 from kernel.lib.printk import dmesg
 from kernel.pci.pci_driver import pci_register_driver
-from kernel.s390.include.asm.pci import zpci_ccdf_pending, zpci_dev
-from kernel.s390.pci.pci import get_zdev_by_fid
-from kernel.s390.pci.pci_bus import zpci_zdev_put
+from kernel.s390.include.asm.pci import zpci_ccdf_pending
 from sim.drivers.recording import RecordingDriver
-from sim.host import Host
+from sim.host import Host, zdev_of
 from sim.pci.function import PciFunction
 from sim.userspace import syscalls
 
@@ -35,13 +33,6 @@ def host() -> Iterator[Host]:
     h = Host.boot({FID: PciFunction(0x1AF4, 0x1041)})
     yield h
     h.shutdown()
-
-
-def zdev() -> zpci_dev:
-    z = get_zdev_by_fid(FID)
-    assert z is not None
-    zpci_zdev_put(z)
-    return z
 
 
 class Program:
@@ -86,7 +77,7 @@ def log() -> list[str]:
 
 def queue_is_pristine() -> bool:
     """Not under mediated recovery and not a byte of a record left behind."""
-    return bytes(zdev().pending_errs) == bytes(ctypes.sizeof(zpci_ccdf_pending))
+    return bytes(zdev_of(FID).pending_errs) == bytes(ctypes.sizeof(zpci_ccdf_pending))
 
 
 # -- a new opener never sees the records of a previous opener --------------------------

@@ -18,18 +18,10 @@ from kernel.pci.hotplug.s390_pci_hpc import (
     reset_slot,
     s390_hotplug_slot_ops,
 )
-from kernel.s390.include.asm.pci import ZPCI_FN_STATE_CONFIGURED, ZPCI_FN_STATE_STANDBY, zpci_dev
-from kernel.s390.pci.pci import get_zdev_by_fid
-from kernel.s390.pci.pci_bus import zpci_zdev_put
+from kernel.s390.include.asm.pci import ZPCI_FN_STATE_CONFIGURED, ZPCI_FN_STATE_STANDBY
+from sim.host import zdev_of
 from sim.pci.function import PciFunction
 from sim.zpci.firmware import CONFIGURED, STANDBY, ZpciFirmware
-
-
-def zdev_of(fid: int) -> zpci_dev:
-    zdev = get_zdev_by_fid(fid)
-    assert zdev is not None
-    zpci_zdev_put(zdev)
-    return zdev
 
 
 @pytest.fixture

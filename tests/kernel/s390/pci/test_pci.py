@@ -12,7 +12,7 @@ from kernel.lib.printk import dmesg
 from kernel.pci.access import pci_read_config_dword, pci_read_config_word, pci_write_config_dword
 from kernel.pci.pci_driver import pci_dev_put
 from kernel.pci.search import pci_get_slot
-from kernel.s390.include.asm.pci import ZPCI_FN_STATE_RESERVED, zdev_enabled, zpci_dev
+from kernel.s390.include.asm.pci import ZPCI_FN_STATE_RESERVED, zdev_enabled
 from kernel.s390.pci import pci as zpci
 from kernel.s390.pci.pci import (
     get_zdev_by_fid,
@@ -24,16 +24,10 @@ from kernel.s390.pci.pci import (
     zpci_reset_load_store_blocked,
 )
 from kernel.s390.pci.pci_bus import zpci_zdev_put
+from sim.host import zdev_of
 from sim.zpci.firmware import ZpciFirmware
 
 Machine = Callable[..., ZpciFirmware]
-
-
-def zdev_of(fid: int) -> zpci_dev:
-    zdev = get_zdev_by_fid(fid)
-    assert zdev is not None
-    zpci_zdev_put(zdev)
-    return zdev
 
 
 def test_pci_base_init_scans_and_enables_zpci(zmachine: Machine) -> None:

@@ -13,27 +13,15 @@ import pytest
 import uapi.linux.vfio as V
 from kernel.include.linux.pci import pci_dev
 from kernel.include.linux.vfio_pci_core import vfio_pci_core_device
-from kernel.pci.pci_driver import driver_override_store, drivers_probe_store, pci_dev_put
-from kernel.pci.search import pci_get_slot
-from kernel.s390.pci.pci import get_zdev_by_fid
-from kernel.s390.pci.pci_bus import zpci_zdev_put
+from kernel.pci.pci_driver import driver_override_store, drivers_probe_store
 from kernel.vfio.pci.vfio_pci import vfio_pci_vdev
+from sim.host import pdev_of
 from sim.pci.function import PciFunction
 from sim.userspace import syscalls
 from sim.zpci.firmware import ZpciFirmware
 
 FID = 0x10
 
-
-def pdev_of(fid: int) -> pci_dev:
-    zdev = get_zdev_by_fid(fid)
-    assert zdev is not None
-    zpci_zdev_put(zdev)
-    assert zdev.zbus is not None and zdev.zbus.bus is not None
-    pdev = pci_get_slot(zdev.zbus.bus, zdev.devfn)
-    assert pdev is not None
-    pci_dev_put(pdev)
-    return pdev
 
 
 def bind_vfio_pci(pdev: pci_dev) -> vfio_pci_core_device:
