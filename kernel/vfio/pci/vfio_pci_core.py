@@ -90,6 +90,7 @@ from kernel.lib.mutex import lockdep_assert_held, mutex_init, mutex_lock, mutex_
 from kernel.lib.printk import pci_dbg, pci_info, pci_notice_ratelimited, pci_warn
 from kernel.lib.rwsem import down_write, init_rwsem, up_write
 from kernel.lib.spinlock import spin_lock_init
+from kernel.lib.stddef import offsetofend
 from kernel.lib.uaccess import copy_from_user, copy_to_user
 from kernel.pci.access import (
     pci_read_config_dword,
@@ -258,12 +259,6 @@ class vfio_device_low_power_entry_with_wakeup(ctypes.BigEndianStructure):
     here: uapi/linux/vfio.py does not carry it)."""
 
     _fields_ = [("wakeup_eventfd", ctypes.c_int32), ("reserved", ctypes.c_uint32)]
-
-
-def _offsetofend(s: type[ctypes.Structure], member: str) -> int:
-    f = getattr(s, member)
-    end: int = f.offset + f.size
-    return end
 
 
 def vfio_pci_eventfd_rcu_free(eventfd: vfio_pci_eventfd) -> None:
@@ -724,7 +719,7 @@ def pci_enable_atomic_ops_to_root(dev: pci_dev, cap_mask: int) -> int:
 
 
 def vfio_pci_ioctl_get_info(vdev: vfio_pci_core_device, arg: int) -> int:
-    minsz = _offsetofend(vfio_device_info, "num_irqs")
+    minsz = offsetofend(vfio_device_info, "num_irqs")
     info = vfio_device_info()
     caps = vfio_info_cap()
     assert vdev.pdev is not None
@@ -800,7 +795,7 @@ def vfio_pci_ioctl_get_region_info(
 
 
 def vfio_pci_ioctl_get_irq_info(vdev: vfio_pci_core_device, arg: int) -> int:
-    minsz = _offsetofend(vfio_irq_info, "count")
+    minsz = offsetofend(vfio_irq_info, "count")
     info = vfio_irq_info()
     assert vdev.pdev is not None
 
@@ -832,7 +827,7 @@ def vfio_pci_ioctl_get_irq_info(vdev: vfio_pci_core_device, arg: int) -> int:
 
 
 def vfio_pci_ioctl_set_irqs(vdev: vfio_pci_core_device, arg: int) -> int:
-    minsz = _offsetofend(vfio_irq_set, "count")
+    minsz = offsetofend(vfio_irq_set, "count")
     hdr = vfio_irq_set()
     data: bytes | None = None
     data_size = [0]

@@ -20,19 +20,15 @@ from kernel.include.linux.pci import (
     pci_channel_io_frozen,
     pci_channel_io_normal,
     pci_channel_io_perm_failure,
-    pci_dev,
 )
 from kernel.lib import lockdep
 from kernel.lib.kobject import uevents
 from kernel.lib.printk import KERN_DEBUG, KERN_INFO, dmesg
-from kernel.pci.pci_driver import pci_dev_put, pci_register_driver
-from kernel.pci.search import pci_get_slot
+from kernel.pci.pci_driver import pci_register_driver
 from kernel.s390.include.asm.kvm_host import kvm
-from kernel.s390.include.asm.pci import zpci_ccdf_err, zpci_dev
+from kernel.s390.include.asm.pci import zpci_ccdf_err
 from kernel.s390.include.asm.pci_debug import pci_debug_msg_id
 from kernel.s390.kernel.debug import debug_entries
-from kernel.s390.pci.pci import get_zdev_by_fid
-from kernel.s390.pci.pci_bus import zpci_zdev_put
 from kernel.s390.pci.pci_event import (
     zpci_start_mediated_recovery,
     zpci_stop_mediated_recovery,
@@ -40,6 +36,7 @@ from kernel.s390.pci.pci_event import (
 )
 from kernel.s390.pci.pci_kvm_hook import zpci_kvm_hook
 from sim.drivers.recording import RecordingDriver
+from sim.host import pdev_of, zdev_of
 from sim.pci.function import PciFunction
 from sim.zpci.firmware import ZpciFirmware
 
@@ -47,22 +44,6 @@ VENDOR, DEVICE = 0x1AF4, 0x1041
 NAME = "0000:00:00.0"
 
 Machine = Callable[..., ZpciFirmware]
-
-
-def zdev_of(fid: int) -> zpci_dev:
-    zdev = get_zdev_by_fid(fid)
-    assert zdev is not None
-    zpci_zdev_put(zdev)
-    return zdev
-
-
-def pdev_of(fid: int) -> pci_dev:
-    zdev = zdev_of(fid)
-    assert zdev.zbus is not None and zdev.zbus.bus is not None
-    pdev = pci_get_slot(zdev.zbus.bus, zdev.devfn)
-    assert pdev is not None
-    pci_dev_put(pdev)
-    return pdev
 
 
 def bind(**kw: object) -> RecordingDriver:

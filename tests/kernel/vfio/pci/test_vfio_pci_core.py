@@ -20,26 +20,19 @@ from kernel.include.linux.pci import PCI_ERS_RESULT_CAN_RECOVER, pci_channel_io_
 from kernel.lib.printk import dmesg
 from kernel.pci.access import pci_read_config_dword, pci_write_config_dword
 from kernel.s390.include.asm.kvm_host import kvm
-from kernel.s390.include.asm.pci import zpci_dev
 from kernel.s390.pci.pci import get_zdev_by_fid
 from kernel.s390.pci.pci_bus import zpci_zdev_put
 from kernel.s390.pci.pci_kvm_hook import zpci_kvm_hook
 from kernel.vfio.pci import vfio_pci_core
 from kernel.vfio.pci.vfio_pci import vfio_pci_driver
 from kernel.virt.kvm.vfio import kvm_vfio_file_add
+from sim.host import zdev_of
 from sim.pci.function import PciFunction
 from sim.userspace import syscalls
 from tests.kernel.vfio.pci.conftest import FID, Machine
 from uapi.linux.pci_regs import PCI_BASE_ADDRESS_0
 
 MachineFactory = Callable[..., Machine]
-
-
-def zdev_of(fid: int) -> zpci_dev:
-    zdev = get_zdev_by_fid(fid)
-    assert zdev is not None
-    zpci_zdev_put(zdev)
-    return zdev
 
 
 def errno_of(fd: int, request: int, arg: object) -> int:
