@@ -52,7 +52,12 @@ from kernel.s390.include.asm.pci_clp import CLP_SET_DISABLE_PCI_FN, CLP_SET_ENAB
 from kernel.s390.include.asm.pci_insn import ZPCI_MOD_FC_RESET_BLOCK, ZPCI_MOD_FC_RESET_ERROR
 from sim.pci.function import PciFunction
 from sim.timeline import Timeline, current, current_actor
-from sim.userspace.vfio_v17 import VFIO_DEVICE_FEATURE_ZPCI_ERROR, vfio_device_feature_zpci_err
+from sim.userspace.zpci_err import (
+    CCDF_ERR_LENGTH,
+    VFIO_DEVICE_FEATURE_ZPCI_ERROR,
+    vfio_device_feature_zpci_err_v17,
+    zpci_ccdf_err,
+)
 from sim.zpci.firmware import ZpciFirmware
 from uapi.asm_generic.ioctl import _IO
 
@@ -143,13 +148,17 @@ def ioctl_text(request: int, arg: object, ret: int) -> tuple[str, dict[str, Any]
         text += f" (index {fields['index']})"
     elif request == V.VFIO_DEVICE_FEATURE and ret == 0 and len(data) >= 8:
         (flags,) = struct.unpack_from(">I", data, 4)
-        size = ctypes.sizeof(vfio_device_feature_zpci_err)
-        if (
-            flags & V.VFIO_DEVICE_FEATURE_MASK == VFIO_DEVICE_FEATURE_ZPCI_ERROR
-            and flags & V.VFIO_DEVICE_FEATURE_GET
-            and len(data) >= 8 + size
-        ):
-            rec = vfio_device_feature_zpci_err.from_buffer_copy(data, 8)
+        size = ctypes.sizeof(vfio_device_feature_zpci_err_v17)
+        rec: vfio_device_feature_zpci_err_v17 | zpci_ccdf_err | None = None
+        zpci_get = flags & V.VFIO_DEVICE_FEATURE_MASK == VFIO_DEVICE_FEATURE_ZPCI_ERROR
+        if zpci_get and flags & V.VFIO_DEVICE_FEATURE_GET:
+            if len(data) >= 8 + size:  # v17: the record is in the feature buffer
+                rec = vfio_device_feature_zpci_err_v17.from_buffer_copy(data, 8)
+            elif len(data) >= 16:  # as merged: data points at the record, which the kernel wrote
+                (ptr,) = struct.unpack_from(">Q", data, 8)
+                if ptr:
+                    rec = zpci_ccdf_err.from_buffer_copy(ctypes.string_at(ptr, CCDF_ERR_LENGTH))
+        if rec is not None:
             fields.update(pec=rec.pec, fid=rec.fid, fh=rec.fh)
             text += f" (PEC 0x{rec.pec:x} fid 0x{rec.fid:x} fh 0x{rec.fh:08x})"
     return text, fields
