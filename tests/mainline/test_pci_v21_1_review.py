@@ -40,7 +40,7 @@ class RacingDev(pci_dev):
     reads = 0
     race: dict[int, Callable[[], None]] = {}  # noqa: RUF012 (replaced per instance)
 
-    @property  # type: ignore[override]
+    @property
     def slot(self) -> pci_slot | None:
         self.reads += 1
         hook = self.race.get(self.reads)
