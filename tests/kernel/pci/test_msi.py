@@ -118,8 +118,12 @@ def test_restore_with_memory_decoding_off_loses_the_msix_messages(msix: tuple[Pc
     function.  MSI-X comes back enabled with every entry lost (address and data 0,
     masked as after reset), while the kernel's descriptors still hold the messages.
 
-    With the patch applied this test must flip: the entries equal ``before`` and the
-    Command register still ends with decoding off (the patch restores ``cmd``)."""
+    The test then repeats the loss through ``pci_save_state()``, a hot reset and
+    ``pci_restore_state()``.
+
+    With the patch applied this test must flip: the entries equal ``before`` (both
+    times), no Unsupported Request is counted, and the Command register still ends
+    with decoding off (the patch restores ``cmd``)."""
     fn, pdev = msix
     before = table(fn)
     cached = cached_messages(pdev)
@@ -144,18 +148,14 @@ def test_restore_with_memory_decoding_off_loses_the_msix_messages(msix: tuple[Pc
     set_memory_decoding(pdev, True)
     assert table(fn) == LOST
 
-
-def test_restore_state_after_an_explicit_save_with_decoding_off_loses_them_too(
-    msix: tuple[PciFunction, pci_dev],
-) -> None:
-    """The same through ``pci_save_state()`` / a hot reset of the function /
-    ``pci_restore_state()``, the sequence a recovery path runs (the zPCI firmware
-    resets the function when it is disabled and enabled again)."""
-    fn, pdev = msix
+    # The same through pci_save_state() / a reset from outside the function (the
+    # zPCI firmware resets it when it is disabled and enabled again) /
+    # pci_restore_state(), the sequence a recovery path runs.
     set_memory_decoding(pdev, False)
     assert pci_save_state(pdev) == 0
     fn.hot_reset()
     pci_restore_state(pdev)
+    assert fn.resets == ["flr", "hot"]
     assert table(fn) == LOST
 
 
