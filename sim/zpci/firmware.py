@@ -32,9 +32,13 @@ What the kernel can ask (:class:`kernel.s390.machine.ZpciMachine`):
   code 3 for an invalid handle, cc 1 + status 4 for a function not enabled, cc 1 +
   status 8 for a permanently failed one, cc 1 + status 44 when the function is not in
   the state the reset undoes;
-* PCI load/store of config space: cc 3 invalid handle, cc 1 + status 4 not enabled,
-  cc 1 + status 8 while load/store is blocked by an error (the kernel then reads all
-  ones); any other address space cc 1 + status 20;
+* PCI load/store of config space (address space 15) and of BAR memory (address
+  spaces 0-5, BAR 0-5: the function's ``mem_read``/``mem_write``, where a function
+  with Memory Space off drops the store and answers the load with all ones): cc 3
+  invalid handle, cc 1 + status 4 not enabled, cc 1 + status 8 while load/store is
+  blocked by an error (the kernel then reads all ones); a BAR the function does not
+  have, or any other address space, cc 1 + status 20.  Query PCI Function reports
+  the BAR sizes (``bar_size``, log2) and 32-bit memory BARs (``bar``);
 * SCLP configure/deconfigure (response 0x0020, or 0x01F0 when the state does not
   allow it -- this model's choice of failure code) and error-notification reports,
   which are recorded in :attr:`reports`;
@@ -113,8 +117,10 @@ from kernel.s390.include.asm.pci_insn import (
     ZPCI_PCI_ST_FUNC_NOT_ENABLED,
     ZPCI_PCI_ST_INVAL_AS,
     ZPCI_PCIAS_CFGSPC,
+    ZPCI_PCIAS_MEMIO_0,
     zpci_fib,
 )
+from uapi.linux.pci_regs import PCI_STD_NUM_BARS
 
 __all__ = [
     "CONFIGURED",
@@ -159,6 +165,13 @@ class PciFunctionModel(Protocol):
     def set_accessible(self, accessible: bool) -> None: ...
 
     def hot_reset(self) -> None: ...
+
+    @property
+    def bar_sizes(self) -> tuple[int, ...]: ...
+
+    def mem_read(self, bar: int, offset: int, size: int) -> int: ...
+
+    def mem_write(self, bar: int, offset: int, size: int, value: int) -> None: ...
 
 
 def ccdf_err_bytes(
@@ -515,6 +528,10 @@ class ZpciFirmware:
             r.rid_avail = 1
             r.rid = fn.devfn
         r.is_physfn = 0
+        for i, size in enumerate(fn.function.bar_sizes[:PCI_STD_NUM_BARS]):
+            if size:
+                r.bar_size[i] = size.bit_length() - 1
+                r.bar[i] = 0  # 32-bit, non-prefetchable memory BAR
         util = fn.util_str[:CLP_UTIL_STR_LEN]
         ctypes.memmove(ctypes.addressof(r.util_str), util, len(util))
         r.hdr.rsp = CLP_RC_OK
@@ -630,7 +647,10 @@ class ZpciFirmware:
             return None, 1, ZPCI_PCI_ST_FUNC_NOT_ENABLED
         if fn.blocked or fn.perm_failed:
             return None, 1, ZPCI_PCI_ST_FUNC_IN_ERR
-        if (req >> 16) & 0xFF != ZPCI_PCIAS_CFGSPC:
+        space = (req >> 16) & 0xFF
+        if space != ZPCI_PCIAS_CFGSPC and not (
+            ZPCI_PCIAS_MEMIO_0 <= space < len(fn.function.bar_sizes) and fn.function.bar_sizes[space]
+        ):
             return None, 1, ZPCI_PCI_ST_INVAL_AS
         return fn, 0, 0
 
@@ -640,7 +660,11 @@ class ZpciFirmware:
             fn, cc, status = self._ls_check(req)
             if fn is None:
                 return cc, 0, status
-            value = fn.function.config_read(offset, length)
+            space = (req >> 16) & 0xFF
+            if space == ZPCI_PCIAS_CFGSPC:
+                value = fn.function.config_read(offset, length)
+            else:
+                value = fn.function.mem_read(space - ZPCI_PCIAS_MEMIO_0, offset, length)
         # config data is little-endian; the load puts the bytes, in storage order, into
         # the rightmost bytes of the register
         data = int.from_bytes((value & ((1 << (8 * length)) - 1)).to_bytes(length, "little"), "big")
@@ -654,7 +678,11 @@ class ZpciFirmware:
             fn, cc, status = self._ls_check(req)
             if fn is None:
                 return cc, status
-            fn.function.config_write(offset, length, value)
+            space = (req >> 16) & 0xFF
+            if space == ZPCI_PCIAS_CFGSPC:
+                fn.function.config_write(offset, length, value)
+            else:
+                fn.function.mem_write(space - ZPCI_PCIAS_MEMIO_0, offset, length, value)
         return 0, 0
 
     def sclp_pci_cfg(self, cmdw: int, fid: int) -> int:
