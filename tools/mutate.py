@@ -366,8 +366,9 @@ class _Generator(ast.NodeVisitor):
         return
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        if node.value is not None:  # the annotation is not behaviour
-            self.visit(node.value)
+        if node.value is None:  # a declaration: the annotation is not behaviour
+            return
+        self.visit(node.value)
         if self.in_function:
             self._drop(node)
 
@@ -777,7 +778,7 @@ class Runner:
             "-p",
             "no:randomly",
             "--no-header",
-            "-rN",
+            "-rf",
             "--tb=no",
             *tests,
         ]
