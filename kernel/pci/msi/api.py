@@ -1,11 +1,10 @@
 """drivers/pci/msi/api.c (Linux 7.1-rc4): the PCI MSI/MSI-X driver API, as far as the
 model uses it.
 
-Not changed by the v17 series nor by the merged series.  The C text of
-``pci_restore_msi_state()`` (``__pci_restore_msi_state(dev);
-__pci_restore_msix_state(dev);``), ``pci_msix_vec_count()`` and
-``pci_alloc_irq_vectors()`` is that of mainline api.c since the MSI code moved to
-drivers/pci/msi/ (Linux 6.2).
+Not changed by the v17 series nor by the merged series.  Source: torvalds/linux @
+ead971eec0eb1f83fdf6546052a157ada401823f, drivers/pci/msi/api.c
+(``pci_restore_msi_state()`` is ``__pci_restore_msi_state(dev);
+__pci_restore_msix_state(dev);``).
 
 ``pci_alloc_irq_vectors()`` is the MSI-X part of
 ``pci_alloc_irq_vectors_affinity()`` only: no affinity (``PCI_IRQ_AFFINITY`` is

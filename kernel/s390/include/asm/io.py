@@ -2,10 +2,9 @@
 as far as the ported code uses them: ``readl``/``writel`` and ``ioremap``/``iounmap``
 of PCI BAR space.
 
-On s390 the raw accessors are the zPCI ones (``__raw_readl(addr)`` is
-``zpci_read_u32(addr)``, ``__raw_writel(val, addr)`` is ``zpci_write_u32(addr,
-val)``): every MMIO access is a PCI load or store instruction on the function
-handle and BAR that the address's iomap entry names (see
+On s390 the raw accessors are the zPCI ones (``#define __raw_readl
+zpci_read_u32``, ``#define __raw_writel zpci_write_u32``): every MMIO access is
+a PCI load or store instruction on the function handle and BAR that the address's iomap entry names (see
 :mod:`kernel.s390.include.asm.pci_io`).  s390 is big-endian, so ``readl`` and
 ``writel`` swap bytes (``le32_to_cpu``/``cpu_to_le32``) around the raw accessor, as
 asm-generic/io.h does.  The I/O barriers (``__io_bw``/``__io_ar``...) are no-ops here:
@@ -25,12 +24,8 @@ from kernel.s390.include.asm.pci_io import zpci_read_u32, zpci_write_u32
 
 __all__ = ["ioremap", "iounmap", "readl", "writel"]
 
-def __raw_readl(addr: int) -> int:
-    return zpci_read_u32(addr)
-
-
-def __raw_writel(val: int, addr: int) -> None:
-    zpci_write_u32(addr, val)
+__raw_readl = zpci_read_u32
+__raw_writel = zpci_write_u32
 
 
 def _swab32(x: int) -> int:

@@ -4,10 +4,10 @@ cookies ``pci_iomap_range_fh()`` hands out for BAR space on a machine without MI
 and the ``zpci_read_u32``/``zpci_write_u32`` accessors that ``readl``/``writel``
 become on s390 (arch/s390/include/asm/io.h).
 
-The I/O map constants are those of mainline since commit "s390/pci: fix
-zpci_iomap_start[] ... address range" (arch/s390/include/asm/pci_io.h with
-``ZPCI_IOMAP_ADDR_SHIFT`` 62).  ``zpci_iomap_start`` itself (``extern`` here) is
-defined in arch/s390/pci/pci.c, so it lives in :mod:`kernel.s390.pci.pci`.
+Source: torvalds/linux @ 0cfa80d3c398c747f9d502f5812465b082ad675a,
+arch/s390/include/asm/pci_io.h (``ZPCI_IOMAP_ADDR_SHIFT`` 62).  Not changed by the
+v17 series.  ``zpci_iomap_start`` itself (``extern`` here) is defined in
+arch/s390/pci/pci.c, so it lives in :mod:`kernel.s390.pci.pci`.
 
 Left out: the 8/16/64-bit accessors (``readl``/``writel`` are all the ported code
 uses), ``zpci_memcpy_fromio``/``toio``/``zpci_memset_io``.
@@ -87,9 +87,10 @@ def zpci_read_u32(addr: int) -> int:
     return data & 0xFFFFFFFF
 
 
-def zpci_write_u32(addr: int, val: int) -> int:
-    """``zpci_write(4, u32)``: a PCI store of 4 bytes."""
+def zpci_write_u32(val: int, addr: int) -> None:
+    """``zpci_write(4, u32)``: a PCI store of 4 bytes (its return code is dropped,
+    as in C)."""
     from kernel.s390.pci.pci_insn import zpci_store  # pci_insn.c; imported late
 
     data = val & 0xFFFFFFFF
-    return zpci_store(addr, data, 4)
+    zpci_store(addr, data, 4)
