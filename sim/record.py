@@ -17,8 +17,8 @@ What it records:
   as ``host``/``irq``;
 * the firmware (:attr:`sim.zpci.firmware.ZpciFirmware.listeners`): error and
   availability events as ``firmware``/``event`` (before the kernel sees them), CLP
-  Set PCI Function enable/disable and MPCIFC Reset Error/Block as
-  ``firmware``/``clp``;
+  Set PCI Function enable/disable, MPCIFC Reset Error/Block and the kernel's SCLP
+  error notifications (the report's first two lines) as ``firmware``/``clp``;
 * resets of the functions' hardware (:attr:`sim.pci.function.PciFunction.reset_listeners`)
   as ``firmware``/``reset``;
 * every ``ioctl`` on a kernel file through :mod:`sim.userspace.syscalls`, under the
@@ -222,6 +222,10 @@ class Recorder:
             op = _MPCIFC.get(f["oc"], f"oc {f['oc']}")
             res = "cc 0" if f["cc"] == 0 else f"cc {f['cc']} status {f['status']}"
             self.timeline.record("firmware", "clp", f"MPCIFC {op} fid {fid_s}: {res}", **f)
+        elif what == "report":
+            lines = str(f["text"]).splitlines()
+            text = f"SCLP error notification from the host for fid {fid_s}: " + ", ".join(lines[:2])
+            self.timeline.record("firmware", "clp", text, fid=fid, fh=f["fh"], action=f["action"])
 
     def _on_reset(self, function: PciFunction, kind: str) -> None:
         fid = self._fid_of(function)
