@@ -25,7 +25,8 @@ What it records:
   actor that made it (:func:`sim.timeline.current_actor`), with ``request`` (the
   ioctl's name, :func:`ioctl_name`) and ``ret`` (the result, or the negative errno),
   and every eventfd read through :func:`sim.userspace.syscalls.eventfd_read` as
-  kind ``irq``.  These two are recorded into the *current* timeline
+  kind ``irq``, and the programs' close of a device file (:func:`record_close`) as
+  kind ``close``.  These are recorded into the *current* timeline
   (:func:`sim.timeline.current`), so a program's thread sees them only if it runs
   in a context where the timeline is installed.
 
@@ -56,7 +57,15 @@ from sim.userspace.vfio_v17 import VFIO_DEVICE_FEATURE_ZPCI_ERROR, vfio_device_f
 from sim.zpci.firmware import ZpciFirmware
 from uapi.asm_generic.ioctl import _IO
 
-__all__ = ["Recorder", "ioctl_name", "ioctl_text", "record_eventfd_read", "record_ioctl", "recording"]
+__all__ = [
+    "Recorder",
+    "ioctl_name",
+    "ioctl_text",
+    "record_close",
+    "record_eventfd_read",
+    "record_ioctl",
+    "recording",
+]
 
 
 def _vfio_names(prefix: str, lo: int, hi: int, exclude: tuple[str, ...] = ()) -> dict[int, str]:
@@ -163,6 +172,14 @@ def record_ioctl(request: int, arg: object, ret: int) -> None:
         return
     text, fields = ioctl_text(request, arg, ret)
     timeline.record(current_actor(), "ioctl", text, request=ioctl_name(request, arg), ret=ret, **fields)
+
+
+def record_close(path: str) -> None:
+    """Record that the current actor closes its file of ``path`` (called as the close
+    starts: the kernel's release follows it)."""
+    timeline = current()
+    if timeline is not None:
+        timeline.record(current_actor(), "close", path, path=path)
 
 
 def record_eventfd_read(fd: int, value: int | None, err: int = 0) -> None:

@@ -382,11 +382,11 @@ def _where(filename: str) -> str:
 @contextlib.contextmanager
 def _running(timeline: Timeline, verbose: bool, errors: Errors | None) -> Iterator[Run]:
     r = Run(timeline, verbose=verbose, errors=errors)
-    try:
-        with use(timeline):
+    with use(timeline):  # the clean-ups (closes, shutdowns) are steps too
+        try:
             yield r
-    finally:
-        r.close()
+        finally:
+            r.close()
 
 
 def run_scenario(

@@ -50,6 +50,7 @@ BAR0: Final = 0xC0000000
 def run(r: Run) -> None:
     qemu = Qemu()
     qemu.start_guest()  # the guest's interpreter loads the kernel while the host boots
+    r.keep("qemu", qemu)  # tests check the guest's process is gone
     try:
         fn = PciFunction(VENDOR, DEVICE, class_code=0x010802)
         host = r.boot({FID: fn})

@@ -33,6 +33,7 @@ import select
 from typing import Final
 
 import uapi.linux.vfio as V
+from sim.record import record_close
 from sim.timeline import acting_as
 from sim.userspace import syscalls
 from sim.userspace.vfio_v17 import VFIO_DEVICE_FEATURE_ZPCI_ERROR, vfio_device_feature_zpci_err
@@ -171,6 +172,8 @@ class UserDriver:
 
     def close(self) -> None:
         with acting_as(ACTOR):
+            if self.fd >= 0:
+                record_close(self.path)
             for fd in (self.fd, self.iommufd):
                 if fd >= 0:
                     syscalls.close(fd)

@@ -234,6 +234,8 @@ class VfioPciDevice:
             return False
 
     def close(self) -> None:
+        if self.fd >= 0:
+            record("close", self.path, path=self.path)
         if self.err_eventfd >= 0:
             os.close(self.err_eventfd)
             self.err_eventfd = -1

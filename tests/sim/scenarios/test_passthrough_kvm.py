@@ -16,11 +16,10 @@ from sim.vmm.qemu import Qemu
 
 
 def guest_pid(res: Result) -> int:
-    step = res.find("guest process started", actor="qemu", kind="note")
-    assert step is not None
-    pid = step.fields["pid"]
-    assert isinstance(pid, int)
-    return pid
+    assert res.find("guest process started", actor="qemu", kind="note") is not None
+    qemu = res.kept["qemu"]
+    assert isinstance(qemu, Qemu)
+    return qemu.guest.pid
 
 
 def process_gone(pid: int) -> bool:
