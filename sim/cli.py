@@ -140,8 +140,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def describe_errors(errors: Errors) -> str:
-    """What ``list`` says of a scenario's errors: ``errors: 2 (PEC 0x3a 0x3d) on fid 0x10``."""
-    pecs = " ".join(f"0x{pec:x}" for pec in dict.fromkeys(errors.all_pecs()))
+    """What ``list`` says of a scenario's errors: ``errors: 1 (PEC 0x3a 0x3d) on fid 0x10``
+    (how many, the PECs they take in turn, the function)."""
+    pecs = " ".join(f"0x{pec:x}" for pec in errors.pecs)
     return f"errors: {errors.count} (PEC {pecs}) on fid 0x{errors.fid:x}"
 
 

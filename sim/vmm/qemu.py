@@ -114,7 +114,7 @@ class Qemu:
                 continue
             record(
                 "irq",
-                f"error eventfd {pbdev.vfio.err_eventfd} of fid 0x{pbdev.fid:x} is readable",
+                f"the error eventfd of fid 0x{pbdev.fid:x} is readable",
                 fid=pbdev.fid,
             )
             if pbdev.vfio.err_notifier_test_and_clear():
