@@ -164,3 +164,35 @@ def test_compare_passthrough_kvm_shows_the_series_turning_give_up_into_mediated_
     assert "Cannot be recovered" in left and "Leaving recovery of pass-through device to user-space" in right
     assert any("VFIO_DEVICE_FEATURE(PROBE|13) = -ENOTTY" in ln for ln in lines)
     assert any(ln.lstrip().startswith("> qemu") and "VFIO_DEVICE_RESET = 0" in ln for ln in lines)
+
+
+def test_compare_v17_2_to_v17_3_shows_patch_3_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Patch 3 (fail FLR when config space is inaccessible): "unable to FLR" on the
+    right only; on the left the FLR is tried and times out."""
+    monkeypatch.setenv("ZPCISIM_CACHE", str(tmp_path))
+    out = C.compare("inaccessible-reset", left="v17:2", right="v17:3", width=240)
+    lines = out.splitlines()
+    col = (240 - 3) // 2
+    table = lines[lines.index("-" * col + "   " + "-" * col) + 1 :]
+    flr = [ln for ln in table if "unable to FLR" in ln]
+    assert flr and all("unable to FLR" in ln[col:] and "unable to FLR" not in ln[:col] for ln in flr)
+    assert any("not ready 65535ms after FLR; giving up" in ln[:col] and ln[col + 1] == "<" for ln in table)
+    assert lines[2] == "  v17:2: 29 steps, 2 of the scenario's expectations not met (exit 1)"
+    assert lines[3] == (
+        "    not met: a host/log step with 'vfio-pci 0000:00:00.0: Device config space inaccessible; "
+        "unable to FLR' after step 12"
+    )
+
+
+def test_trees_are_cached_by_content(tmp_path: Path) -> None:
+    from sim import trees
+
+    first = trees.tree_path("v17:1", cache=tmp_path)
+    assert first.parent == tmp_path / "trees"
+    assert (first / ".zpcisim-tree").read_text() == first.name
+    assert trees.tree_path("v17:1", cache=tmp_path) == first
+    assert trees.tree_path("v17:7", cache=tmp_path) == trees.checkout_root()  # this tree
+    (first / ".zpcisim-tree").write_text("torn")  # a damaged entry is written again
+    assert trees.tree_path("v17:1", cache=tmp_path) == first
+    assert (first / ".zpcisim-tree").read_text() == first.name
+    assert [p.name for p in (tmp_path / "trees").iterdir()] == [first.name]  # no leftovers
