@@ -17,15 +17,16 @@ What it records:
   as ``host``/``irq``;
 * the firmware (:attr:`sim.zpci.firmware.ZpciFirmware.listeners`): error and
   availability events as ``firmware``/``event`` (before the kernel sees them), CLP
-  Set PCI Function enable/disable and MPCIFC Reset Error/Block as
-  ``firmware``/``clp``;
+  Set PCI Function enable/disable, MPCIFC Reset Error/Block and the kernel's SCLP
+  error notifications (the report's first two lines) as ``firmware``/``clp``;
 * resets of the functions' hardware (:attr:`sim.pci.function.PciFunction.reset_listeners`)
   as ``firmware``/``reset``;
 * every ``ioctl`` on a kernel file through :mod:`sim.userspace.syscalls`, under the
   actor that made it (:func:`sim.timeline.current_actor`), with ``request`` (the
   ioctl's name, :func:`ioctl_name`) and ``ret`` (the result, or the negative errno),
   and every eventfd read through :func:`sim.userspace.syscalls.eventfd_read` as
-  kind ``irq``.  These two are recorded into the *current* timeline
+  kind ``irq``, and the programs' close of a device file (:func:`record_close`) as
+  kind ``close``.  These are recorded into the *current* timeline
   (:func:`sim.timeline.current`), so a program's thread sees them only if it runs
   in a context where the timeline is installed.
 
@@ -61,7 +62,15 @@ from sim.userspace.zpci_err import (
 from sim.zpci.firmware import ZpciFirmware
 from uapi.asm_generic.ioctl import _IO
 
-__all__ = ["Recorder", "ioctl_name", "ioctl_text", "record_eventfd_read", "record_ioctl", "recording"]
+__all__ = [
+    "Recorder",
+    "ioctl_name",
+    "ioctl_text",
+    "record_close",
+    "record_eventfd_read",
+    "record_ioctl",
+    "recording",
+]
 
 
 def _vfio_names(prefix: str, lo: int, hi: int, exclude: tuple[str, ...] = ()) -> dict[int, str]:
@@ -174,6 +183,14 @@ def record_ioctl(request: int, arg: object, ret: int) -> None:
     timeline.record(current_actor(), "ioctl", text, request=ioctl_name(request, arg), ret=ret, **fields)
 
 
+def record_close(path: str) -> None:
+    """Record that the current actor closes its file of ``path`` (called as the close
+    starts: the kernel's release follows it)."""
+    timeline = current()
+    if timeline is not None:
+        timeline.record(current_actor(), "close", path, path=path)
+
+
 def record_eventfd_read(fd: int, value: int | None, err: int = 0) -> None:
     """Record a program's read of an eventfd (``value``, or ``-err`` when it failed)."""
     timeline = current()
@@ -183,7 +200,7 @@ def record_eventfd_read(fd: int, value: int | None, err: int = 0) -> None:
         text = f"read eventfd = -{errno.errorcode.get(err, str(err))}"
     else:
         text = f"read eventfd: counter {value}"
-    timeline.record(current_actor(), "irq", text, fd=fd)
+    timeline.record(current_actor(), "irq", text)  # no fd: its number varies
 
 
 class Recorder:
@@ -231,6 +248,10 @@ class Recorder:
             op = _MPCIFC.get(f["oc"], f"oc {f['oc']}")
             res = "cc 0" if f["cc"] == 0 else f"cc {f['cc']} status {f['status']}"
             self.timeline.record("firmware", "clp", f"MPCIFC {op} fid {fid_s}: {res}", **f)
+        elif what == "report":
+            lines = str(f["text"]).splitlines()
+            text = f"SCLP error notification from the host for fid {fid_s}: " + ", ".join(lines[:2])
+            self.timeline.record("firmware", "clp", text, fid=fid, fh=f["fh"], action=f["action"])
 
     def _on_reset(self, function: PciFunction, kind: str) -> None:
         fid = self._fid_of(function)

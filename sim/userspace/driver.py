@@ -34,6 +34,7 @@ import struct
 from typing import Final
 
 import uapi.linux.vfio as V
+from sim.record import record_close
 from sim.timeline import acting_as
 from sim.userspace import syscalls
 from sim.userspace.zpci_err import (
@@ -197,6 +198,8 @@ class UserDriver:
 
     def close(self) -> None:
         with acting_as(ACTOR):
+            if self.fd >= 0:
+                record_close(self.path)
             for fd in (self.fd, self.iommufd):
                 if fd >= 0:
                     syscalls.close(fd)

@@ -96,12 +96,12 @@ class VfioPciDevice:
         Raises OSError when the device cannot be opened or bound."""
         self.iommufd = syscalls.open("/dev/iommu")
         self.fd = syscalls.open(self.path)
-        record("note", f"open {self.path} = fd {self.fd}, /dev/iommu = fd {self.iommufd}")
+        record("note", f"open {self.path} and /dev/iommu")  # no fd numbers: they vary
         if self.vm is not None:
             rc = kvm_vfio_file_add(self.vm, self.fd)
             record(
                 "ioctl",
-                f"KVM_DEV_VFIO_FILE_ADD fd {self.fd} = {_ret_text(rc)}",
+                f"KVM_DEV_VFIO_FILE_ADD {self.path} = {_ret_text(rc)}",
                 request="KVM_DEV_VFIO_FILE_ADD",
                 ret=rc,
             )
@@ -242,6 +242,8 @@ class VfioPciDevice:
             return False
 
     def close(self) -> None:
+        if self.fd >= 0:
+            record("close", self.path, path=self.path)
         if self.err_eventfd >= 0:
             os.close(self.err_eventfd)
             self.err_eventfd = -1

@@ -60,18 +60,25 @@ Observers (the scenario timeline) register ``fn(what, fields)`` in :attr:`listen
 before the kernel is told), ``"set_pci_fn"`` after each CLP Set PCI Function
 (``fid`` or None, ``fh``, ``oc``, ``rsp``, ``new_fh``) and ``"mpcifc"`` after each
 MPCIFC Reset Error / Reset Block (``fid`` or None, ``fh``, ``oc``, ``cc``,
-``status``).  A listener may be called with the firmware's lock held and must not
-call back into the firmware.
+``status``) and ``"report"`` when the kernel sends an SCLP error notification
+(``fid``, ``fh``, ``action``, ``text``: the report's log text).  A listener may be
+called with the firmware's lock held and must not call back into the firmware.
+
+:meth:`events_held` holds back the channel reports of the events raised inside it:
+the error has happened (the function is in the error state) but the kernel hears of
+it only when the block ends -- what a program that acts on an error before the
+host has handled it meets.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import ctypes
 import functools
 import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Final, Protocol
 
 import attrs
@@ -293,6 +300,7 @@ class ZpciFirmware:
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._after_set: list[FirmwareFunction] = []
         self._lock = threading.RLock()
+        self._held = 0
 
     def _notify(self, what: str, **fields: Any) -> None:
         for fn in tuple(self.listeners):
@@ -384,7 +392,26 @@ class ZpciFirmware:
 
         with self._lock:
             self.events.append((2, cc, ccdf))
+            if self._held:
+                return
         crw_handle_channel_report()
+
+    @contextlib.contextmanager
+    def events_held(self) -> Iterator[None]:
+        """Raise the events of the block (their effect on the functions is
+        immediate) but tell the kernel of them only when it ends (module docstring)."""
+        with self._lock:
+            self._held += 1
+        try:
+            yield
+        finally:
+            from kernel.s390.cio.chsc import crw_handle_channel_report
+
+            with self._lock:
+                self._held -= 1
+                pending = not self._held and bool(self.events)
+            if pending:
+                crw_handle_channel_report()
 
     def inject_error(self, fid: int, pec: int = 0x003A, *, fh: int | None = None, **ccdf: int) -> None:
         """Raise a PCI function error event (CCDF content code 1) for ``fid``.  Unless
@@ -703,5 +730,7 @@ class ZpciFirmware:
 
     def sclp_errnotify(self, action: int, atype: int, fh: int, fid: int, data: bytes) -> int:
         with self._lock:
-            self.reports.append(SclpReport(action, atype, fh, fid, bytes(data)))
+            report = SclpReport(action, atype, fh, fid, bytes(data))
+            self.reports.append(report)
+            self._notify("report", fid=fid, fh=fh, action=action, text=report.text)
             return SCLP_RC_DONE
