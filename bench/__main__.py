@@ -11,6 +11,8 @@ Each figure is the median of ``--repeat`` repetitions (default 5).  The rows:
    ``python -c "import kernel, uapi, sim"``, as wall time of the whole command;
 4. explorer rate: schedules per second exploring the close-vs-error race
    (``sim.explore``);
+4b. explorer cost: per race, the explorer's wall time per schedule against one plain
+   run of the same race on real threads (:mod:`bench.explore`; goal: at most 3x);
 5. suite time: the full test suite's wall time as CI runs it (``--suite``; off by
    default because it takes a while).
 """
@@ -26,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import errpath
+from bench import explore as explore_bench
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,6 +88,17 @@ def main(argv: list[str] | None = None) -> int:
 
     rate = median_of(ns.repeat, explorer_rate)
     rows.append(("explorer", f"{rate:,.0f} schedules/s", "close vs error", ""))
+
+    from sim.explore.scenarios import SCENARIOS
+
+    for name in SCENARIOS:
+        plain = median_of(ns.repeat, lambda n=name: explore_bench.plain_run_seconds(n))  # type: ignore[misc]
+        each = median_of(
+            ns.repeat,
+            lambda n=name: explore_bench.explorer_seconds_per_schedule(n)[0],  # type: ignore[misc]
+        )
+        cost = f"{each * 1e3:.1f} ms/schedule"
+        rows.append((f"explore {name}", cost, f"plain run {plain * 1e3:.1f} ms", f"{each / plain:.2f}x"))
 
     if ns.suite:
         suite = wall([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"])

@@ -14,8 +14,16 @@ enumerated deterministically instead of being left to the OS scheduler.
 An operation names what the thread is about to do (``SP_ACQUIRE`` of a mutex, say)
 and the object it does it on; the explorer uses the pair to know whether the thread
 could proceed (a mutex that is held blocks it) and which operations of different
-threads do not commute (two operations on the same object).  ``SP_WAIT`` carries a
-``ready`` predicate: the thread may proceed once it is true.
+threads do not commute.  ``SP_WAIT`` carries a ``ready`` predicate: the thread may
+proceed once it is true.
+
+Data operations say whether they read or write: ``SP_READ`` / ``SP_WRITE`` of one
+object (a guarded field of :mod:`kernel.lib.context_analysis` is the pair
+``(instance, field name)``), or :func:`sched_access` with an :class:`Access` naming
+every object one atomic step reads and writes (a firmware instruction reads the
+function's state and writes its config space, say).  Two reads of an object commute;
+a write does not commute with any other access to the object.  Lock, eventfd and
+hand-off operations count as writes of their object.
 
 Nothing here imports the explorer: the kernel calls out through :class:`Scheduler`.
 """
@@ -27,6 +35,9 @@ from typing import Final, Protocol
 
 __all__ = [
     "SP_ACCESS",
+    "SP_READ",
+    "SP_WRITE",
+    "Access",
     "SP_ACQUIRE",
     "SP_DOWN_READ",
     "SP_DOWN_WRITE",
@@ -37,6 +48,7 @@ __all__ = [
     "SP_WAIT",
     "Scheduler",
     "active",
+    "sched_access",
     "sched_install",
     "sched_point",
     "sched_remove",
@@ -58,11 +70,28 @@ SP_SIGNAL: Final = "signal"
 SP_HANDOFF: Final = "handoff"
 #: waiting until ``ready()`` holds (the kmcheck thread waiting for a report)
 SP_WAIT: Final = "wait"
-#: a plain access to shared data outside any lock.  Nothing in the kernel calls it:
-#: code that is *meant* to run without a lock is explored as atomic between the
-#: points around it; a test that wants to see an unlocked variant race marks its
-#: accesses with it (as KCSAN instruments every access)
+#: an access to shared data: with an :class:`Access` as its object, the objects it
+#: reads and writes; with any other object, a write of that object (a test marking
+#: an unlocked variant's accesses, as KCSAN instruments every access)
 SP_ACCESS: Final = "access"
+#: a read of one object (a guarded field: ``(instance, "field")``)
+SP_READ: Final = "read"
+#: a write of one object
+SP_WRITE: Final = "write"
+
+
+class Access:
+    """What one atomic step reads and writes (objects, or ``(instance, field)``
+    pairs); the object of an ``SP_ACCESS`` point."""
+
+    __slots__ = ("reads", "writes")
+
+    def __init__(self, reads: tuple[object, ...] = (), writes: tuple[object, ...] = ()) -> None:
+        self.reads = reads
+        self.writes = writes
+
+    def __repr__(self) -> str:
+        return f"Access(reads={self.reads!r}, writes={self.writes!r})"
 
 
 class Scheduler(Protocol):
@@ -95,3 +124,11 @@ def sched_point(op: str, obj: object, ready: Callable[[], bool] | None = None) -
     s = active
     if s is not None:
         s.point(op, obj, ready)
+
+
+def sched_access(reads: tuple[object, ...] = (), writes: tuple[object, ...] = ()) -> None:
+    """A scheduling point before one atomic step that reads ``reads`` and writes
+    ``writes``; returns at once when no explorer is installed."""
+    s = active
+    if s is not None:
+        s.point(SP_ACCESS, Access(reads, writes))

@@ -17,15 +17,46 @@ running the current thread" (no preemption), else the first runnable thread.
 
 Enumeration (:meth:`Explorer.explore`) is a stateless depth-first search over the
 choices, reduced by dynamic partial-order reduction (Flanagan and Godefroid, POPL
-2005) over *objects*: two operations depend on each other when they act on the same
-object (the same lock, eventfd, kmcheck); independent operations commute, so only
-one order of them is run.  Every Mazurkiewicz trace (class of equivalent
-interleavings) of the scenario is explored once or more; the search is exhaustive
-up to that equivalence, bounded only by :attr:`Explorer.max_steps` (a run longer
-than that is a failure, "livelock or runaway") and, optionally, by a preemption
-bound (``preemption_bound``; ``None``, the default, means unbounded, which is what
-the race scenarios use).  Data touched outside any lock is not an operation: the
-explorer finds races between critical sections, not unsynchronised accesses.
+2005) with sleep sets.  Each step of a thread is the operation announced at its
+scheduling point, with a *footprint*: the objects it reads and writes
+(:mod:`kernel.lib.schedpoint`).  Two steps of different threads are *dependent* when
+one writes an object the other reads or writes; lock operations, ``eventfd_signal``,
+the kmcheck hand-off and wait count as writes of their lock, eventfd or kmcheck.
+Independent steps commute, so only one order of them is run; for every pair of
+dependent steps that are not ordered by happens-before (vector clocks over the
+dependencies) the state before the first is made to try the other thread too.
+
+**What the reduction assumes** (the search is exhaustive only as far as these hold):
+
+1. *Every object through which the threads interact is announced.*  The threads'
+   code between two scheduling points touches only data private to the thread, data
+   no other thread touches during the race, or data covered by an announced step.
+   What is announced: every lock, rwsem, eventfd and the kmcheck hand-off
+   (:mod:`kernel.lib.schedpoint`); every firmware instruction, as reads and writes
+   of the function's state (handles, enable/error/blocked state), its config space
+   and the event queue (:mod:`sim.zpci.firmware`); every access to a guarded kernel
+   field (:mod:`kernel.lib.context_analysis`), checked against the locks held.
+   Unannounced shared kernel data (a field nobody has declared ``guarded_by``) is
+   outside the model: a race on it is not found.
+2. *A step is atomic*: its effect happens after the explorer lets it go and before
+   the thread's next scheduling point, and the footprint names everything it reads
+   and writes (a firmware instruction is atomic under the firmware's lock).
+3. *Threads are deterministic*: the same choices give the same steps (a replay that
+   diverges is reported as an explorer failure, never silently accepted).
+4. *Release, signal and hand-off only order*: a blocking acquire of a lock that
+   another thread holds cannot run before that thread's release, so a release is
+   never tried before another thread's acquire; a trylock does race with the
+   release it could have come before.
+5. *Runs are finite*: a run longer than :attr:`Explorer.max_steps` is a failure
+   ("runaway"), and a search stopped by ``max_runs`` is reported as stopped, not
+   exhaustive.
+
+Under these assumptions every Mazurkiewicz trace (class of interleavings equal up
+to swapping adjacent independent steps) is run at least once, unless a preemption
+bound is given (``preemption_bound``; ``None``, the default, means unbounded, which
+is what the race scenarios use).  ``reduction=False`` turns the reduction off: every
+runnable thread is tried at every step (a plain bounded search, for checking the
+reduction on small races: both must reach the same outcomes).
 
 After every run the scenario's ``check()`` runs (its end-state invariants), and at
 every step its ``step_check()`` (invariants that must hold at all times).  A
@@ -124,9 +155,19 @@ class ExploreResult:
     max_steps_seen: int
     pruned: int = 0  # runs cut short by the sleep sets (not counted in ``runs``)
     outcomes: dict[str, int] = attrs.field(factory=dict)  # the scenario's ``outcome`` -> runs
+    stopped: str = ""  # why the search ended early ("" when complete)
+
+    @property
+    def ok(self) -> bool:
+        """Exhaustive and nothing failed."""
+        return self.complete and not self.failures
 
     def __str__(self) -> str:
-        state = "exhaustive" if self.complete else "stopped"
+        state = (
+            "exhaustive over the visible operations"
+            if self.complete
+            else f"STOPPED EARLY: {self.stopped}, not exhaustive"
+        )
         return (
             f"{self.scenario}: {self.runs} schedules ({state}, {self.pruned} redundant runs cut short, "
             f"longest {self.max_steps_seen} steps), {len(self.failures)} failing, {self.seconds:.2f} s"
@@ -156,6 +197,30 @@ def parse_schedule(text: str) -> list[str]:
     return out
 
 
+#: (keys read, keys written) of one step; a key is ``id(obj)`` or ``(id(instance), field)``
+_Footprint = tuple[frozenset[object], frozenset[object]]
+
+
+def _key(obj: object) -> object:
+    if type(obj) is tuple:
+        return (id(obj[0]), obj[1])
+    return id(obj)
+
+
+def _footprint(op: str, obj: object) -> _Footprint:
+    if op == schedpoint.SP_READ:
+        return frozenset((_key(obj),)), frozenset()
+    if op == schedpoint.SP_ACCESS and isinstance(obj, schedpoint.Access):
+        return frozenset(map(_key, obj.reads)), frozenset(map(_key, obj.writes))
+    return frozenset(), frozenset((_key(obj),))
+
+
+def _dependent(a: _Footprint | None, b: _Footprint | None) -> bool:
+    if a is None or b is None:
+        return False
+    return bool(a[1] & (b[0] | b[1]) or b[1] & a[0])
+
+
 @attrs.define(eq=False)
 class _Thread:
     index: int
@@ -165,6 +230,7 @@ class _Thread:
     op: str = "start"
     obj: object = None
     ready: Callable[[], bool] | None = None
+    fp: _Footprint | None = None  # the next step's (reads, writes); None: the start
     done: bool = False
     abort: bool = False
     thread: threading.Thread | None = None
@@ -182,7 +248,7 @@ class _Node:
     done: set[int]
     preemptions: int  # before this step
     sleep: frozenset[int] = frozenset()  # threads whose next operation was already tried
-    keys: dict[int, object] = attrs.field(factory=dict)  # each live thread's next object
+    fps: dict[int, _Footprint | None] = attrs.field(factory=dict)  # each live thread's next step
 
 
 #: Operations that only order (a release orders the next acquire after it; a report
@@ -237,7 +303,8 @@ class Explorer:
         max_runs: int | None = None,
         preemption_bound: int | None = None,
         stop_on_failure: bool = True,
-        dpor: bool = True,
+        reduction: bool = True,
+        require_race: bool = True,
         timeout: float = 10.0,
     ) -> None:
         self.factory = factory
@@ -245,7 +312,8 @@ class Explorer:
         self.max_runs = max_runs
         self.preemption_bound = preemption_bound
         self.stop_on_failure = stop_on_failure
-        self.dpor = dpor
+        self.reduction = reduction
+        self.require_race = require_race
         self.timeout = timeout
         # per run
         self._threads: list[_Thread] = []
@@ -260,13 +328,17 @@ class Explorer:
         self._finished = threading.Event()
         self._aborting = False
         self._seen_locks: dict[int, object] = {}
-        # DPOR bookkeeping: vector clocks per thread and per object, last event per object
+        # DPOR bookkeeping: vector clocks per thread, per key the clock of its last
+        # write and the join of the reads since; the last write (racing, and any), the
+        # reads since it per thread; per event its clock and thread
         self._clock_thread: list[list[int]] = []
-        self._clock_obj: dict[object, list[int]] = {}
+        self._clock_w: dict[object, list[int]] = {}
+        self._clock_r: dict[object, list[int]] = {}
+        self._last_w: dict[object, int] = {}
+        self._last_any_w: dict[object, int] = {}
+        self._reads: dict[object, dict[int, int]] = {}
         self._event_clock: list[list[int]] = []
         self._event_tid: list[int] = []
-        self._last_event: dict[object, int] = {}
-        self._last_any: dict[object, int] = {}
         self._sleep: frozenset[int] = frozenset()
         self._pruned = False
         self._scenario: Scenario | None = None
@@ -283,6 +355,7 @@ class Explorer:
                 return
             raise Aborted()
         t.op, t.obj, t.ready = op, obj, ready
+        t.fp = _footprint(op, obj)
         if op in (schedpoint.SP_ACQUIRE, schedpoint.SP_DOWN_READ, schedpoint.SP_DOWN_WRITE):
             self._seen_locks[id(obj)] = obj
         self._decide(t)
@@ -291,11 +364,6 @@ class Explorer:
             raise Aborted()
 
     # -- scheduling -----------------------------------------------------------------------
-
-    def _key(self, t: _Thread) -> object | None:
-        if t.op == "start":
-            return None
-        return id(t.obj)
 
     def _decide(self, me: _Thread | None) -> None:
         """Choose the next thread and hand it the turn (the caller then waits on its
@@ -318,7 +386,7 @@ class Explorer:
                 self._fail("deadlock", waits)
                 self._abort_all()
                 return
-            if self.dpor:
+            if self.reduction:
                 self._dpor_update(live)
             prev = self._current
             prev_enabled = prev is not None and prev in enabled
@@ -351,12 +419,13 @@ class Explorer:
                 choice = prev if prev is not None and prev in awake else min(awake)
                 self._nodes.append(self._node(enabled, choice, live))
             node = self._nodes[self._step]
-            ck = node.keys.get(choice)
-            self._sleep = frozenset(
-                t
-                for t in node.sleep | (node.done - {choice})
-                if t != choice and (ck is None or node.keys.get(t) is None or node.keys.get(t) != ck)
-            )
+            if self.reduction:
+                cfp = node.fps.get(choice)
+                self._sleep = frozenset(
+                    t
+                    for t in node.sleep | (node.done - {choice})
+                    if t != choice and not _dependent(cfp, node.fps.get(t))
+                )
             if prev_enabled and choice != prev:
                 self._preemptions += 1
             self._execute(choice)
@@ -371,22 +440,42 @@ class Explorer:
             me.sem.release()
 
     def _node(self, enabled: frozenset[int], choice: int, live: list[_Thread]) -> _Node:
-        keys = {t.index: self._key(t) for t in live}
-        return _Node(enabled, choice, {choice}, {choice}, self._preemptions, self._sleep, keys)
+        fps = {t.index: t.fp for t in live}
+        # without the reduction every runnable thread is tried at every step
+        backtrack = {choice} if self.reduction else set(enabled)
+        return _Node(enabled, choice, backtrack, {choice}, self._preemptions, self._sleep, fps)
 
     def _execute(self, choice: int) -> None:
         t = self._threads[choice]
-        key = self._key(t)
-        clock = list(self._clock_thread[choice])
-        if key is not None and key in self._clock_obj:
-            clock = [max(a, b) for a, b in zip(clock, self._clock_obj[key], strict=True)]
-        clock[choice] = self._step + 1
+        clock = self._clock_thread[choice]
+        fp = t.fp
+        if fp is not None and self.reduction:
+            reads, writes = fp
+            clock = list(clock)
+            for k in reads:
+                c = self._clock_w.get(k)
+                if c is not None:
+                    clock = [max(a, b) for a, b in zip(clock, c, strict=True)]
+            for k in writes:
+                for c in (self._clock_w.get(k), self._clock_r.get(k)):
+                    if c is not None:
+                        clock = [max(a, b) for a, b in zip(clock, c, strict=True)]
+            clock[choice] = self._step + 1
+            for k in reads:
+                c = self._clock_r.get(k)
+                self._clock_r[k] = clock if c is None else [max(a, b) for a, b in zip(c, clock, strict=True)]
+                self._reads.setdefault(k, {})[choice] = self._step
+            for k in writes:
+                self._clock_w[k] = clock
+                self._clock_r.pop(k, None)
+                self._reads.pop(k, None)
+                self._last_any_w[k] = self._step
+                if t.op not in _ORDER_ONLY:
+                    self._last_w[k] = self._step
+        else:
+            clock = list(clock)
+            clock[choice] = self._step + 1
         self._clock_thread[choice] = clock
-        if key is not None:
-            self._clock_obj[key] = clock
-            self._last_any[key] = self._step
-            if t.op not in _ORDER_ONLY:
-                self._last_event[key] = self._step
         self._event_clock.append(clock)
         self._event_tid.append(choice)
         self._schedule.append(t.name)
@@ -394,30 +483,37 @@ class Explorer:
         self._step += 1
 
     def _dpor_update(self, live: list[_Thread]) -> None:
-        """For each thread's next operation, find the last operation on the same
-        object by another thread that does not happen-before it: the two race, so
-        the state before that operation must also try the other order."""
+        """For each thread's next step, find the last step of another thread that it
+        depends on and that does not happen-before it: the two race, so the state
+        before that step must also try the other order."""
         for t in live:
-            key = self._key(t)
-            if key is None:
+            fp = t.fp
+            if fp is None or t.op in _ORDER_ONLY:
                 continue
-            if t.op in _ORDER_ONLY:
+            reads, writes = fp
+            last_w = self._last_any_w if t.op == schedpoint.SP_TRYLOCK else self._last_w
+            mine = self._clock_thread[t.index]
+            best = -1
+            for k in writes:
+                j = last_w.get(k)
+                if j is not None and j > best and self._races(j, t.index, mine):
+                    best = j
+                for j in self._reads.get(k, {}).values():
+                    if j > best and self._races(j, t.index, mine):
+                        best = j
+            for k in reads:
+                j = self._last_w.get(k)
+                if j is not None and j > best and self._races(j, t.index, mine):
+                    best = j
+            if best < 0:
                 continue
-            j = (self._last_any if t.op == schedpoint.SP_TRYLOCK else self._last_event).get(key)
-            if j is None:
-                continue
-            q = self._event_tid[j]
-            if q == t.index:
-                continue
-            if self._event_clock[j][q] <= self._clock_thread[t.index][q]:
-                continue  # happens-before: not a race
-            node = self._nodes[j]
+            node = self._nodes[best]
             if t.index in node.enabled:
                 cand = {t.index}
             else:
                 cand = set(node.enabled)
             if self.preemption_bound is not None:
-                prev = self._event_tid[j - 1] if j > 0 else None
+                prev = self._event_tid[best - 1] if best > 0 else None
                 bound = self.preemption_bound
                 cand = {
                     c
@@ -427,6 +523,11 @@ class Explorer:
                     <= bound
                 }
             node.backtrack |= cand
+
+    def _races(self, j: int, tid: int, clock: list[int]) -> bool:
+        """Step ``j`` is another thread's and does not happen-before ``tid``'s next."""
+        q = self._event_tid[j]
+        return q != tid and self._event_clock[j][q] > clock[q]
 
     def _step_check(self) -> None:
         if self._scenario is None:
@@ -475,11 +576,13 @@ class Explorer:
         self._aborting = False
         self._seen_locks = {}
         self._clock_thread = [[0] * n for _ in range(n)]
-        self._clock_obj = {}
+        self._clock_w = {}
+        self._clock_r = {}
+        self._last_w = {}
+        self._last_any_w = {}
+        self._reads = {}
         self._event_clock = []
         self._event_tid = []
-        self._last_event = {}
-        self._last_any = {}
         self._sleep = frozenset()
         self._pruned = False
         for t in self._threads:
@@ -564,7 +667,9 @@ class Explorer:
         return self._run()
 
     def explore(self) -> ExploreResult:
-        """Enumerate the schedules (depth-first, DPOR-reduced)."""
+        """Enumerate the schedules (depth-first, DPOR-reduced unless ``reduction`` is
+        off).  A race whose search finds one schedule only is a failure ("setup": its
+        threads never interact, so it tests nothing) when ``require_race`` is set."""
         start = time.perf_counter()
         self._nodes = []
         self._prefix = []
@@ -574,6 +679,7 @@ class Explorer:
         failures: list[Failure] = []
         longest = 0
         complete = False
+        stopped = ""
         while True:
             result = self._run()
             if result.pruned:
@@ -585,8 +691,10 @@ class Explorer:
             longest = max(longest, result.steps)
             failures.extend(result.failures)
             if result.failures and self.stop_on_failure:
+                stopped = "stopped at the first failure"
                 break
             if self.max_runs is not None and runs + pruned >= self.max_runs:
+                stopped = f"run cap of {self.max_runs} reached"
                 break
             # the deepest state with an alternative left
             i = len(self._nodes) - 1
@@ -605,6 +713,18 @@ class Explorer:
                 break
             self._prefix = []
         name = getattr(self.factory(), "name", "?")
+        if complete and runs == 1 and self.require_race:
+            failures.append(
+                Failure(
+                    "setup",
+                    "one schedule only: the race's threads never touch a common object, so "
+                    "there is no race to explore (a set-up error of the scenario)",
+                    [],
+                )
+            )
+        if any(f.kind == "runaway" for f in failures):
+            stopped = stopped or f"a run exceeded the step cap of {self.max_steps}"
+            complete = False
         return ExploreResult(
-            name, runs, failures, time.perf_counter() - start, complete, longest, pruned, outcomes
+            name, runs, failures, time.perf_counter() - start, complete, longest, pruned, outcomes, stopped
         )

@@ -44,7 +44,6 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import uapi.linux.vfio as V
-from kernel.lib import schedpoint
 from kernel.lib.printk import dmesg
 from kernel.s390.cio.chsc import kmcheck_explored
 from sim.explore.explorer import Scenario
@@ -97,11 +96,11 @@ class _Machine:
 
     name: ClassVar[str] = "?"
     bind: ClassVar[bool] = True
-    #: firmware instructions made scheduling points (see instrument_firmware): the
-    #: injection always is one; tracing the kernel's CLP/load/store too multiplies
-    #: the schedules (config space is read hundreds of times) -- off in CI
-    TRACE_FIRMWARE: ClassVar[tuple[str, ...]] = ()
-
+    #: PCI load/store of config space are scheduling points (sim.zpci.firmware): off
+    #: by default, because every position of a firmware state change among the
+    #: config accesses of the other threads is then its own trace (thousands per
+    #: race); ``python -m sim.explore --load-store`` turns it on
+    LOAD_STORE: ClassVar[bool] = False
     def __init__(self) -> None:
         self.fds: list[int] = []
         self.efd = -1
@@ -132,26 +131,15 @@ class _Machine:
             syscalls.ioctl(self.fd, V.VFIO_DEVICE_SET_IRQS, irq)
         self.zdev = zdev_of(FID)
         self.kmcheck = kmcheck_explored()
-        self.instrument_firmware()
         self.event_fh: int | None = None
+        self.host.fw.listeners.append(self._record_event_fh)
+        self.host.fw.visible_load_store = self.LOAD_STORE
 
-    def instrument_firmware(self) -> None:
-        """Make every instruction the kernel executes on the firmware (CLP, PCI
-        load/store, MPCIFC, SCLP) and the error injection an operation on one object,
-        the firmware: otherwise the firmware's state (the error state, the handles)
-        would be shared data the explorer cannot see change hands."""
-        fw = self.host.fw
-        for name in self.TRACE_FIRMWARE:
-            setattr(fw, name, self._traced(getattr(fw, name)))
-
-    def _traced(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        fw = self.host.fw
-
-        def call(*args: Any) -> Any:
-            schedpoint.sched_point(schedpoint.SP_ACCESS, fw)
-            return fn(*args)
-
-        return call
+    def _record_event_fh(self, what: str, fields: dict[str, Any]) -> None:
+        """A firmware listener: the handle the error event carries, taken atomically
+        with the injection."""
+        if what == "error" and fields["fid"] == FID:
+            self.event_fh = fields["fh"]
 
     def bind_device(self) -> None:
         b = V.vfio_device_bind_iommufd(argsz=ctypes.sizeof(V.vfio_device_bind_iommufd), iommufd=self.iommufd)
@@ -163,9 +151,6 @@ class _Machine:
 
     def inject(self, faddr: int = 0x1000) -> Callable[[], None]:
         def fw() -> None:
-            schedpoint.sched_point(schedpoint.SP_ACCESS, self.host.fw)
-            # the handle the event carries (no scheduling point between the two calls)
-            self.event_fh = self.host.fw.fh(FID)
             self.host.fw.inject_error(FID, pec=0x003A, faddr=faddr)
 
         return fw
@@ -251,7 +236,6 @@ class TwoReaders(_Machine):
 
         def fw() -> None:
             for i in range(1, self.EVENTS + 1):
-                schedpoint.sched_point(schedpoint.SP_ACCESS, self.host.fw)
                 self.host.fw.inject_error(FID, pec=0x003A, faddr=i)
 
         def reader(name: str) -> Callable[[], None]:

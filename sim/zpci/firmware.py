@@ -55,6 +55,25 @@ kernel's ``kmcheck`` thread through a channel report.
 The firmware serialises itself with one lock; it calls into the kernel only to raise
 a channel report, never while holding it.
 
+Each instruction is one atomic step, and under a schedule explorer
+(:mod:`kernel.lib.schedpoint`) a scheduling point that names what it reads and
+writes: the function's state (:class:`FirmwareFunction`: handle, enabled, error,
+blocked, configuration state), its config space, the event queue
+(:attr:`ZpciFirmware.events`) and the SCLP reports.  Config space is one object per
+dword, ``(model, dword)``, plus ``(model, "all")`` for what changes all of it at once
+(accessibility, a hot reset), which every load and store reads: loads and stores of
+different registers commute.  CLP List PCI reads every function; Set PCI Function
+writes the function and (a disable resets it) all of its config space; MPCIFC Reset
+Error/Block write both, the other MPCIFC operations the function; PCI load reads the
+function and the dwords it loads, PCI store reads the function and writes the dwords
+it stores; CHSC SEI writes the event queue; an error injection writes the function,
+all of its config space (it becomes inaccessible) and the queue.  PCI load/store
+are scheduling points only when :attr:`ZpciFirmware.visible_load_store` is set
+(``python -m sim.explore --load-store``).  With no explorer installed each point is
+one attribute check.  (The footprint of an instruction names the function its
+handle's index bits select; the aliases of :meth:`ZpciFirmware.disable_behind_kernel`,
+a test device, are not part of it.)
+
 Observers (the scenario timeline) register ``fn(what, fields)`` in :attr:`listeners`:
 ``"error"`` and ``"availability"`` when an event is raised (``fid``, ``fh``, ``pec``;
 before the kernel is told), ``"set_pci_fn"`` after each CLP Set PCI Function
@@ -83,6 +102,7 @@ from typing import Any, Final, Protocol
 
 import attrs
 
+from kernel.lib import schedpoint
 from kernel.s390.include.asm.clp import (
     CLP_BLK_SIZE,
     CLP_LPS_PCI,
@@ -250,6 +270,19 @@ class FirmwareFunction:
         return (FH_ENABLED if self.enabled else 0) | (self.generation & 0xFF) << 16 | (self.index & 0xFFFF)
 
 
+def _all(fn: FirmwareFunction | None) -> tuple[object, str] | None:
+    """The explorer's object for "all of the function's config space"."""
+    return (fn.function, "all") if fn is not None else None
+
+
+def _dwords(fn: FirmwareFunction | None, offset: int, length: int) -> tuple[object, ...]:
+    """The explorer's objects for the config dwords an access of ``length`` bytes at
+    ``offset`` touches."""
+    if fn is None:
+        return ()
+    return tuple((fn.function, d) for d in range(offset // 4, (offset + max(length, 1) - 1) // 4 + 1))
+
+
 #: Where the CLP fh list starts in a List PCI block.
 _FH_LIST_OFFSET: Final = clp_req_rsp_list_pci.response.offset + clp_rsp_list_pci.fh_list.offset
 
@@ -301,6 +334,19 @@ class ZpciFirmware:
         self._after_set: list[FirmwareFunction] = []
         self._lock = threading.RLock()
         self._held = 0
+        #: PCI load/store are scheduling points (see the module docstring)
+        self.visible_load_store = False
+
+    def _fn_at(self, fh: int) -> FirmwareFunction | None:
+        """The function a handle names by its index bits (what an instruction on
+        ``fh`` looks at), for the explorer's footprint."""
+        return self._by_index.get(fh & 0xFFFF)
+
+    def _visible(self, reads: tuple[object, ...] = (), writes: tuple[object, ...] = ()) -> None:
+        """The scheduling point of one instruction (module docstring)."""
+        if schedpoint.active is not None:
+            r = tuple(x for x in reads if x is not None)
+            schedpoint.sched_access(r, tuple(x for x in writes if x is not None))
 
     def _notify(self, what: str, **fields: Any) -> None:
         for fn in tuple(self.listeners):
@@ -363,6 +409,7 @@ class ZpciFirmware:
             machine_remove()
 
     def fh(self, fid: int) -> int:
+        self._visible(reads=(self.functions.get(fid),))
         with self._lock:
             return self.functions[fid].fh
 
@@ -419,6 +466,8 @@ class ZpciFirmware:
         state (load/store and DMA blocked); PEC 0x40/0x3B also make it permanently
         failed.  ``fh`` overrides the handle in the event (a stale one, say); extra
         keywords fill the other CCDF fields."""
+        fn0 = self.functions.get(fid)
+        self._visible(writes=(fn0, _all(fn0), self.events))
         with self._lock:
             fn = self.functions.get(fid)
             handle = fh if fh is not None else (fn.fh if fn is not None else 0)
@@ -436,6 +485,7 @@ class ZpciFirmware:
         current handle, changing its state as the PEC says: 0x0301 configured, 0x0302
         standby, 0x0304 standby (hard deconfigure), 0x0308 reserved; 0x0303 (a
         deconfiguration request) changes nothing."""
+        self._visible(writes=(self.functions.get(fid), self.events))
         with self._lock:
             fn = self.functions[fid]
             if pec == 0x0301:
@@ -463,6 +513,7 @@ class ZpciFirmware:
         return nr in self.facilities
 
     def chsc_sei(self) -> tuple[int, int, bytes, bool] | None:
+        self._visible(writes=(self.events,))
         with self._lock:
             if not self.events:
                 return None
@@ -483,6 +534,8 @@ class ZpciFirmware:
     def clp(self, block: bytearray, lps: int) -> int:
         if len(block) != CLP_BLK_SIZE:
             return 3
+        if schedpoint.active is not None:
+            self._clp_visible(block)
         with self._lock:
             hdr = clp_req_hdr.from_buffer(block)
             cmd = hdr.cmd
@@ -515,6 +568,17 @@ class ZpciFirmware:
                 # use the Set PCI layout's to say "command not recognized"
                 clp_req_rsp_set_pci.from_buffer(block).response.hdr.rsp = CLP_RC_CMD
             return 0
+
+    def _clp_visible(self, block: bytearray) -> None:
+        """The footprint of a CLP command (module docstring)."""
+        cmd = clp_req_hdr.from_buffer_copy(block).cmd
+        if cmd == CLP_LIST_PCI:
+            self._visible(reads=tuple(self.functions.values()))
+        elif cmd == CLP_QUERY_PCI_FN:
+            self._visible(reads=(self._fn_at(clp_req_rsp_query_pci.from_buffer_copy(block).request.fh),))
+        elif cmd == CLP_SET_PCI_FN:
+            fn = self._fn_at(clp_req_rsp_set_pci.from_buffer_copy(block).request.fh)
+            self._visible(writes=(fn, _all(fn)))
 
     def _clp_list(self, block: bytearray) -> None:
         rrb = clp_req_rsp_list_pci.from_buffer(block)
@@ -622,6 +686,10 @@ class ZpciFirmware:
     def mpcifc(self, req: int, fib: zpci_fib) -> tuple[int, int]:
         fh = (req >> 32) & 0xFFFFFFFF
         oc = req & 0xFF
+        if schedpoint.active is not None:
+            fn = self._fn_at(fh)
+            resets = oc in (ZPCI_MOD_FC_RESET_ERROR, ZPCI_MOD_FC_RESET_BLOCK)
+            self._visible(writes=(fn, _all(fn) if resets else None))
         with self._lock:
             target = self._by_fh(fh)
             cc, status = self._mpcifc(req, fib)
@@ -683,6 +751,9 @@ class ZpciFirmware:
 
     def pcilg(self, req: int, offset: int) -> tuple[int, int, int]:
         length = req & 0xFF
+        if schedpoint.active is not None and self.visible_load_store:
+            fn = self._fn_at(req >> 32)
+            self._visible(reads=(fn, _all(fn), *_dwords(fn, offset, length)))
         with self._lock:
             fn, cc, status = self._ls_check(req)
             if fn is None:
@@ -701,6 +772,9 @@ class ZpciFirmware:
         length = req & 0xFF
         raw = (data & ((1 << (8 * length)) - 1)).to_bytes(length, "big")
         value = int.from_bytes(raw, "little")
+        if schedpoint.active is not None and self.visible_load_store:
+            fn = self._fn_at(req >> 32)
+            self._visible(reads=(fn, _all(fn)), writes=_dwords(fn, offset, length))
         with self._lock:
             fn, cc, status = self._ls_check(req)
             if fn is None:
@@ -713,6 +787,7 @@ class ZpciFirmware:
         return 0, 0
 
     def sclp_pci_cfg(self, cmdw: int, fid: int) -> int:
+        self._visible(writes=(self.functions.get(fid),))
         with self._lock:
             self.trace.append(("sclp", (cmdw, fid)))
             fn = self.functions.get(fid)
@@ -729,6 +804,7 @@ class ZpciFirmware:
             return SCLP_RC_REFUSED
 
     def sclp_errnotify(self, action: int, atype: int, fh: int, fid: int, data: bytes) -> int:
+        self._visible(writes=(self.reports,))
         with self._lock:
             report = SclpReport(action, atype, fh, fid, bytes(data))
             self.reports.append(report)

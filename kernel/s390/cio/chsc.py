@@ -165,8 +165,9 @@ def kmcheck_explored() -> Callable[[int], None]:
     """Stop this boot's ``kmcheck`` thread and return its body for a schedule
     explorer: ``body(n)`` handles ``n`` channel reports, waiting for each at a
     scheduling point (``SP_WAIT`` on the kmcheck object, ready once a report is
-    pending).  The next boot starts a real ``kmcheck`` again.  Exists only in
-    Python."""
+    pending; with no explorer installed it waits on the condition variable, so
+    the same body runs as a plain thread too).  The next boot starts a real
+    ``kmcheck`` again.  Exists only in Python."""
     if not _kmcheck:
         raise RuntimeError("no kmcheck thread: the kernel is not booted")
     k = _kmcheck[0]
@@ -183,6 +184,9 @@ def kmcheck_explored() -> Callable[[int], None]:
         for _ in range(n):
             schedpoint.sched_point(schedpoint.SP_WAIT, k, lambda: k.pending > 0)
             with k.cond:
+                # with no explorer installed (a plain run of the same threads) the
+                # point returned at once: wait as the real thread does
+                k.cond.wait_for(lambda: k.pending > 0)
                 k.pending -= 1
                 k.busy = True
             try:

@@ -1,0 +1,57 @@
+"""``python -m sim.explore``: exit status, the early stop, the race list in --help,
+and --replay of a printed schedule."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.explore.__main__ import main
+from sim.explore.scenarios import SCENARIOS
+
+
+@pytest.fixture(autouse=True)
+def load_store_off() -> object:
+    yield
+    for cls in SCENARIOS.values():
+        cls.LOAD_STORE = False  # type: ignore[attr-defined]
+
+
+def test_help_lists_every_race_and_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    for name in SCENARIOS:
+        assert f"\n  {name} " in out
+    for opt in ("--events", "--max-runs", "--max-steps", "--load-store", "--replay"):
+        assert opt in out
+
+
+def test_a_search_stopped_by_the_run_cap_says_so_and_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["reset-vs-event", "--max-runs", "2"]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("reset-vs-event: 2 schedules (STOPPED EARLY: run cap of 2 reached, not exhaustive,")
+    assert err == "1 of 1 races failed or were not explored exhaustively\n"
+
+
+def test_an_exhaustive_search_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["error-vs-close"]) == 0
+    assert "(exhaustive over the visible operations," in capsys.readouterr().out
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["nope"], ["--replay", "fw user"], ["--max-runs", "0"]):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 2
+    assert "error: unknown race 'nope'" in capsys.readouterr().err
+
+
+def test_replay_with_load_store_reaches_open_ok_stored_delivered(capsys: pytest.CaptureFixture[str]) -> None:
+    """The success path of the open-vs-error docstring: the open's reset done, the
+    error injected, kmcheck stores the record under mediated recovery, the GET
+    delivers it."""
+    assert main(["open-vs-error", "--load-store", "--replay", "user*442 fw*3 kmcheck*19 user*3"]) == 0
+    assert capsys.readouterr().out == (
+        "open-vs-error: user*442 fw*3 kmcheck*19 user*3: 467 steps, open ok, stored, delivered\n"
+    )
