@@ -32,7 +32,7 @@ import uapi.linux.vfio as V
 import uapi.linux.vfio as vfio
 import uapi.linux.vfio_zdev as vfio_zdev
 from kernel.vfio.pci import vfio_pci_core
-from sim.userspace import vfio_v17
+from sim.userspace import vfio_v17, zpci_err
 from uapi.asm_generic.ioctl import _IO
 
 from .s390x_toolchain import (
@@ -56,6 +56,7 @@ HEADERS = "\n".join(
         '#include "pci_regs_7_1.h"',
         '#include "vfio_7_1.h"',
         '#include "vfio_v17.h"',
+        '#include "vfio_merged.h"',
         "",
     )
 )
@@ -133,7 +134,31 @@ def fill(obj: ctypes.Structure, seed: list[int]) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
+#: On the tree with the series as merged (its feature struct is one ``data`` pointer),
+#: the kernel's uAPI classes are checked against the merged transcription
+#: (tests/abi/c/vfio_merged.h) instead of v17's.
+_FEATURE_ERR = getattr(V, "vfio_device_feature_zpci_err", None)
+MERGED_TREE = [f[0] for f in getattr(_FEATURE_ERR, "_fields_", [])] == ["data"]
+MERGED_NAMES = {
+    "vfio_device_feature_zpci_err": "merged_vfio_device_feature_zpci_err",
+    "vfio_device_info_cap_zpci_base": "merged_vfio_device_info_cap_zpci_base",
+}
+
+#: The userspace programs' own copy of both uAPIs (sim/userspace/zpci_err.py) and the
+#: C struct each stands for.
+USERSPACE_STRUCTS: dict[type[ctypes.Structure], str] = {
+    zpci_err.vfio_device_feature_zpci_err_v17: "vfio_device_feature_zpci_err",
+    zpci_err.vfio_device_feature_zpci_err: "merged_vfio_device_feature_zpci_err",
+    zpci_err.vfio_device_info_cap_zpci_base_v3: "merged_vfio_device_info_cap_zpci_base",
+    zpci_err.zpci_ccdf_err: "merged_zpci_ccdf_err",
+}
+
+
 def c_name(cls: type[ctypes.Structure]) -> str:
+    if cls in USERSPACE_STRUCTS:
+        return USERSPACE_STRUCTS[cls]
+    if MERGED_TREE and cls.__module__.startswith("uapi.") and cls.__name__ in MERGED_NAMES:
+        return MERGED_NAMES[cls.__name__]
     return TRANSCRIBED_CHANGED.get(cls.__name__, cls.__name__)
 
 
@@ -158,7 +183,9 @@ EXTRA_STRUCTS: tuple[type[ctypes.Structure], ...] = (
     vfio_v17.vfio_device_feature_zpci_err,
 )
 
-ALL_STRUCTS = [cls for mod in UAPI_MODULES for cls in structures(mod)] + list(EXTRA_STRUCTS)
+ALL_STRUCTS = (
+    [cls for mod in UAPI_MODULES for cls in structures(mod)] + list(EXTRA_STRUCTS) + list(USERSPACE_STRUCTS)
+)
 
 
 def layout_mismatches(cls: type[ctypes.Structure], cname: str) -> list[str]:
@@ -184,7 +211,7 @@ def layout_mismatches(cls: type[ctypes.Structure], cname: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("cls", ALL_STRUCTS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", ALL_STRUCTS, ids=lambda c: f"{c.__module__.rsplit('.', 1)[-1]}.{c.__name__}")
 def test_layout_and_bytes_match_the_s390x_compiler(cls: type[ctypes.Structure]) -> None:
     try:
         found = layout_mismatches(cls, c_name(cls))
@@ -278,6 +305,7 @@ def constant_mismatches(consts: dict[str, int]) -> list[str]:
 def test_constants_match_the_headers() -> None:
     consts = {name: value for mod in UAPI_MODULES for name, value in constants(mod).items()}
     consts.update(constants(vfio_v17))
+    consts.update({"VFIO_DEVICE_FEATURE_ZPCI_ERROR": zpci_err.VFIO_DEVICE_FEATURE_ZPCI_ERROR})
     assert constant_mismatches(consts) == []
 
 
