@@ -24,6 +24,13 @@ and the step finders (:meth:`Run.find`, :meth:`Run.expect_order`).  A failed
 expectation ends the run: the result says which.  Whatever the run leaves (the
 recorder, the machine) is taken down by :func:`run_scenario`, also on failure.
 
+A run also fails when a kernel reported a lock-order problem or a WARN during it:
+the host kernel's (:data:`kernel.lib.lockdep.reports`, :data:`kernel.lib.bug.warnings`,
+watched from the start of the run to the end of its teardown) or a guest kernel's
+(its VMM keeps them in the timeline, :attr:`~sim.timeline.Timeline.reports`).
+``Result.failed`` then names the first report (``the host kernel reported: possible
+circular locking dependency detected: ...``), and what else ended the run after it.
+
 Runs must be deterministic in their order of steps: a scenario waits for the
 kernel's event thread (``fw.wait_events_handled()``) before its next step and never
 sleeps for ordering.
@@ -40,10 +47,13 @@ from collections.abc import Callable, Iterator
 
 import attrs
 
+from kernel.lib.bug import warn_subscribe, warn_unsubscribe
+from kernel.lib.lockdep import lockdep_report_subscribe, lockdep_report_unsubscribe
+from sim.guest.process import GuestReported
 from sim.host import Host
 from sim.pci.function import PciFunction
 from sim.record import Recorder
-from sim.timeline import Step, Timeline, use
+from sim.timeline import KernelReport, Step, Timeline, use
 from sim.zpci.firmware import ZpciFirmware
 
 __all__ = [
@@ -245,9 +255,10 @@ class Run:
 
 @attrs.define
 class Result:
-    """How a run ended: ``passed``, or ``failed`` naming the expectation
-    (``"expectation not met: ..."``) or the crash (``"the run crashed: ..."``) that
-    ended it; the recorded ``timeline``."""
+    """How a run ended: ``passed``, or ``failed`` naming the kernel report
+    (``"the host kernel reported: ..."``), the expectation (``"expectation not met:
+    ..."``) or the crash (``"the run crashed: ..."``) that failed it; the recorded
+    ``timeline``."""
 
     name: str
     timeline: Timeline
@@ -284,13 +295,45 @@ class Result:
 
 
 @contextlib.contextmanager
-def _running(timeline: Timeline, verbose: bool) -> Iterator[Run]:
-    r = Run(timeline, verbose=verbose)
+def _host_reports(timeline: Timeline) -> Iterator[None]:
+    """Keep the host kernel's lockdep reports and WARNs in ``timeline`` while the
+    block runs."""
+
+    def lockdep_report(text: str) -> None:
+        timeline.report("host", "lockdep", text)
+
+    def warn(text: str) -> None:
+        timeline.report("host", "warn", text)
+
+    lockdep_report_subscribe(lockdep_report)
+    warn_subscribe(warn)
     try:
-        with use(timeline):
-            yield r
+        yield
     finally:
-        r.close()
+        warn_unsubscribe(warn)
+        lockdep_report_unsubscribe(lockdep_report)
+
+
+@contextlib.contextmanager
+def _running(timeline: Timeline, verbose: bool) -> Iterator[Run]:
+    with _host_reports(timeline):
+        r = Run(timeline, verbose=verbose)
+        try:
+            with use(timeline):
+                yield r
+        finally:
+            r.close()
+
+
+def _failure(reports: list[KernelReport], failed: str | None) -> str | None:
+    """What ``Result.failed`` says: the first kernel report, how many more, and what
+    else ended the run."""
+    if not reports:
+        return failed
+    msg = reports[0].summary()
+    if len(reports) > 1:
+        msg += f" (and {len(reports) - 1} more kernel report{'s' if len(reports) > 2 else ''})"
+    return f"{msg}; then {failed}" if failed else msg
 
 
 def run_scenario(
@@ -310,7 +353,10 @@ def run_scenario(
             sc.run(r)
     except ExpectationFailed as e:
         failed = f"expectation not met: {e}"
+    except GuestReported:
+        pass  # the VMM ended the run on the guest kernel's reports, named below
     except Exception as e:  # the scenario itself broke: a failed run, said clearly
         tb = traceback.extract_tb(e.__traceback__)[-1]
         failed = f"the run crashed: {type(e).__name__}: {e} ({tb.filename}:{tb.lineno})"
+    failed = _failure(timeline.reports, failed)
     return Result(name, timeline, failed is None, failed, kept)
