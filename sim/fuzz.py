@@ -26,8 +26,9 @@ and at the end of the example that the kernel made no lockdep report and no WARN
 The operations are plain data (:data:`Op`); the hypothesis strategies that make them
 and the test live in ``tests/fuzz/``, which also has the soak mode::
 
-    python -m tests.fuzz --soak            # 200,000 examples, prints the counts
+    python -m tests.fuzz --soak            # 200,000 examples from a random seed, prints the counts
     python -m tests.fuzz --soak -n 20000   # a shorter soak
+    python -m tests.fuzz --seed N -n 20000 # replays the soak that printed "seed N"
 """
 
 from __future__ import annotations
