@@ -1,5 +1,9 @@
 import sys
 
-from sim.cli import main
+try:
+    from sim.cli import main
+except KeyboardInterrupt:  # Ctrl-C while the modules load
+    sys.stderr.write("zpcisim: interrupted\n")
+    sys.exit(130)
 
 sys.exit(main())

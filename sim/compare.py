@@ -1,19 +1,26 @@
-"""``zpcisim compare NAME``: one scenario run twice -- on the tree before the v17 series
-(Linux 7.1-rc4) and on this one -- and the two timelines side by side, the
-differences marked.
+"""``zpcisim compare NAME [--from A] [--to B]``: one scenario run on two kernel trees
+and the two timelines side by side, the differences marked.
 
-The baseline tree is written with ``python -m tools.series baseline DIR`` (the seven
-patches of ``series/`` reverse-applied to a copy of this checkout) into a temporary
-directory.  The scenario runs in a fresh Python process in each tree
-(``python -m sim run NAME --json`` with ``PYTHONPATH`` set to that tree), so each run
-has its own kernel.  ``sim/`` is not changed by the series: the baseline runs the same
-scenario on the old kernel, and its expectations (written for v17) may fail there --
-that is the point, so the baseline's exit status is reported, not treated as an error;
-what is compared is the JSON stream of steps.
+The trees are :mod:`sim.trees`' names: ``baseline`` (Linux 7.1-rc4), ``v17`` (this
+checkout), ``v17:N`` (the baseline with patches 1..N of v17), ``mainline`` and
+``mainline:N``.  By default ``--from baseline --to v17``: the series as a whole;
+``--from v17:2 --to v17:3`` shows what patch 3 alone changes.  A tree other than this
+checkout is written by ``tools.series`` into a cache (:func:`sim.trees.tree_path`),
+so a repeated compare only runs the scenarios.
 
-Markers between the columns: ``=`` the same step in both runs, ``<`` only before the
-series, ``>`` only with it, ``|`` a step that differs.  Steps are matched on actor,
-kind and text (the step numbers differ as soon as one step does).
+The scenario runs in a fresh Python process in each tree (``python -m sim run NAME
+--json`` with ``PYTHONPATH`` set to that tree), so each run has its own kernel.
+``sim/`` is not changed by the series: every tree runs the same scenario, whose
+expectations describe v17 and may not hold on an older kernel -- that is the point,
+so a run's unmet expectations are reported (every one: a scenario runs to its end),
+not treated as an error; what is compared is the JSON stream of steps.
+
+Markers between the columns: ``=`` the same step in both runs, ``<`` only in the
+left run, ``>`` only in the right one, ``|`` a step that differs.  Steps are matched
+on actor, kind and text (the step numbers differ as soon as one step does), with
+what is not behaviour normalised away: process ids and file descriptor numbers
+(``pid 4711``, ``fd 6``, ``eventfd 7`` compare as ``pid N``, ``fd N``,
+``eventfd N``).
 
 Needs a source checkout (``series/`` and ``tools/series.py`` beside ``sim/``); an
 installed package without one says so and exits 1.
@@ -24,17 +31,17 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import os
-import shutil
-import subprocess
+import re
 import sys
-import tempfile
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import attrs
+
+from sim import trees
+from sim.trees import TreeError, checkout_root
 
 __all__ = [
     "CompareError",
@@ -44,29 +51,31 @@ __all__ = [
     "checkout_root",
     "compare",
     "main",
+    "normalise",
     "render",
     "run_scenario",
-    "write_baseline",
+    "title",
 ]
-
-#: Seconds a scenario run may take in either tree.
-RUN_TIMEOUT = 300
-
-LEFT_TITLE = "before the series (Linux 7.1-rc4)"
-RIGHT_TITLE = "with the v17 series (this tree)"
 
 
 class CompareError(RuntimeError):
-    """A comparison could not be made; the message says why, for the user."""
+    """A comparison could not be made; the message says why, for the user.  ``usage``
+    is true when the user asked for something that is not there (exit 2)."""
+
+    def __init__(self, message: str, *, usage: bool = False) -> None:
+        super().__init__(message)
+        self.usage = usage
 
 
 @attrs.frozen
 class Run:
-    """One scenario run: its steps (the ``--json`` objects), exit status and stderr."""
+    """One scenario run: its steps (the ``--json`` objects), exit status, stderr, and
+    the expectations it reported unmet."""
 
     steps: tuple[dict[str, Any], ...]
     returncode: int
     stderr: str
+    unmet: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -76,51 +85,25 @@ class Row:
     right: dict[str, Any] | None
 
 
-def checkout_root(start: Path | None = None) -> Path | None:
-    """The source checkout this ``sim`` package belongs to, or None when it is an
-    installed package without ``series/`` and ``tools/series.py`` beside it."""
-    root = Path(__file__).resolve().parent.parent if start is None else start
-    if (root / "series").is_dir() and (root / "tools" / "series.py").is_file():
-        return root
-    return None
-
-
-def write_baseline(root: Path, dst: Path) -> None:
-    """``python -m tools.series baseline dst`` in the checkout ``root``."""
-    r = subprocess.run(
-        [sys.executable, "-m", "tools.series", "baseline", str(dst)],
-        cwd=root,
-        env=_env(root),
-        capture_output=True,
-        text=True,
-    )
-    if r.returncode != 0:
-        raise CompareError(
-            "could not write the baseline tree (python -m tools.series baseline):\n" + r.stderr.strip()
-        )
-
-
-def _env(tree: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(tree)
-    env.pop("PYTHONSAFEPATH", None)
-    return env
+def title(tree: str) -> str:
+    """A column's title: the tree and what it is."""
+    if tree == "baseline":
+        return "baseline (Linux 7.1-rc4)"
+    if tree == trees.THIS_TREE:
+        return "v17 (this tree)"
+    series, _, n = tree.partition(":")
+    if n:
+        return f"{tree} ({series} patches 1..{n})" if n != "1" else f"{tree} ({series} patch 1)"
+    return tree
 
 
 def run_scenario(tree: Path, name: str) -> Run:
-    """``python -m sim run NAME --json`` in ``tree``: the steps it printed, whatever its
-    exit status."""
+    """``python -m sim run NAME --json`` in ``tree``: the steps it printed and the
+    unmet expectations it reported, whatever its exit status."""
     try:
-        r = subprocess.run(
-            [sys.executable, "-m", "sim", "run", name, "--json"],
-            cwd=tree,
-            env=_env(tree),
-            capture_output=True,
-            text=True,
-            timeout=RUN_TIMEOUT,
-        )
-    except subprocess.TimeoutExpired as e:
-        raise CompareError(f"the run of {name!r} in {tree} took longer than {RUN_TIMEOUT} s") from e
+        r = trees.run_in_tree(tree, ["run", name, "--json"])
+    except TreeError as e:
+        raise CompareError(str(e)) from e
     steps: list[dict[str, Any]] = []
     for line in r.stdout.splitlines():
         if line.startswith("{"):
@@ -130,11 +113,27 @@ def run_scenario(tree: Path, name: str) -> Run:
                 continue
             if isinstance(obj, dict) and "actor" in obj and "text" in obj:
                 steps.append(obj)
-    return Run(tuple(steps), r.returncode, r.stderr)
+    return Run(tuple(steps), r.returncode, r.stderr, tuple(_unmet(name, r.stderr)))
+
+
+def _unmet(name: str, stderr: str) -> list[str]:
+    """The expectations a ``zpcisim run`` reported unmet on its stderr (``NAME:
+    expectation not met: ...``, ``NAME: FAIL: expectation not met: ...``)."""
+    pat = re.compile(rf"^{re.escape(name)}: (?:FAIL: )?(expectation not met: |the run crashed: )(.*)$")
+    return [m[2] if m[1].startswith("exp") else m[1] + m[2] for m in map(pat.match, stderr.splitlines()) if m]
+
+
+#: What is not behaviour: a process id or a file descriptor number.
+_VOLATILE: Final = re.compile(r"\b(pid|fd|eventfd) \d+\b")
+
+
+def normalise(text: str) -> str:
+    """``text`` with process ids and fd numbers replaced by ``N``."""
+    return _VOLATILE.sub(lambda m: f"{m[1]} N", text)
 
 
 def _key(step: dict[str, Any]) -> tuple[str, str, str]:
-    return (str(step.get("actor", "")), str(step.get("kind", "")), str(step.get("text", "")))
+    return (str(step.get("actor", "")), str(step.get("kind", "")), normalise(str(step.get("text", ""))))
 
 
 def align(left: Sequence[dict[str, Any]], right: Sequence[dict[str, Any]]) -> list[Row]:
@@ -173,33 +172,58 @@ def _cell(step: dict[str, Any] | None, width: int) -> list[str]:
     if step is None:
         return [""]
     head = f"{step.get('actor', ''):<11} {step.get('kind', ''):<5} "
-    text = str(step.get("text", ""))
+    text = normalise(str(step.get("text", "")))
     if "ret" in step and step.get("kind") == "ioctl" and " = " not in text:
         text += f" = {step['ret']}"
+    return wrap(head + text, width, 2)
+
+
+def wrap(text: str, width: int, indent: int) -> list[str]:
+    """``text`` in lines of at most ``width`` columns, continuation lines indented by
+    ``indent``; a word longer than a line stands alone on its line, never split (an
+    identifier or a path stays whole)."""
     return textwrap.wrap(
-        head + text,
-        width=max(width, 30),
-        subsequent_indent=" " * len(head),
-        break_long_words=True,
+        text,
+        width=width,
+        subsequent_indent=" " * indent,
+        break_long_words=False,
         break_on_hyphens=False,
-    ) or [head.rstrip()]
+    ) or [text.rstrip()]
 
 
-def render(name: str, base: Run, new: Run, rows: Sequence[Row], width: int, diff_only: bool = False) -> str:
+def _fit(text: str, width: int) -> list[str]:
+    return wrap(text, width, 2)
+
+
+def render(
+    name: str,
+    base: Run,
+    new: Run,
+    rows: Sequence[Row],
+    width: int,
+    diff_only: bool = False,
+    *,
+    left: str = "baseline",
+    right: str = trees.THIS_TREE,
+) -> str:
     col = (width - 3) // 2
     out: list[str] = []
     same = sum(r.mark == "=" for r in rows)
     only_l = sum(r.mark == "<" for r in rows)
     only_r = sum(r.mark == ">" for r in rows)
     changed = sum(r.mark == "|" for r in rows)
-    out.append(f"zpcisim compare {name}: the same scenario before and with the v17 series")
-    out.append(
-        f"  {same} steps the same, {changed} differ, {only_l} only before the series, {only_r} only with it"
+    out += _fit(f"zpcisim compare {name}: the same scenario on {left} (left) and {right} (right)", width)
+    out += _fit(
+        f"  {same} steps the same, {changed} differ, {only_l} only on {left}, {only_r} only on {right}",
+        width,
     )
-    out.append(f"  before: {len(base.steps)} steps, {_status(base, expected_fail=True)}")
-    out.append(f"  with:   {len(new.steps)} steps, {_status(new, expected_fail=False)}")
+    for tree, run in ((left, base), (right, new)):
+        out += _fit(f"  {tree}: {len(run.steps)} steps, {_status(run)}", width)
+        for what in (u for u in run.unmet if not u.startswith("the run crashed: ")):
+            out += wrap(f"    not met: {what}", width, 13)
     out.append("")
-    out.append(f"{LEFT_TITLE:<{col}}   {RIGHT_TITLE}")
+    lt, rt = title(left), title(right)
+    out.append(f"{lt[:col]:<{col}}   {rt[:col]}".rstrip())
     out.append(f"{'-' * col}   {'-' * col}")
     hidden = 0
     for r in rows:
@@ -209,10 +233,10 @@ def render(name: str, base: Run, new: Run, rows: Sequence[Row], width: int, diff
         if hidden:
             out.append(_folded(col, hidden))
             hidden = 0
-        left, right = _cell(r.left, col), _cell(r.right, col)
-        for k in range(max(len(left), len(right))):
-            a = left[k] if k < len(left) else ""
-            b = right[k] if k < len(right) else ""
+        lc, rc = _cell(r.left, col), _cell(r.right, col)
+        for k in range(max(len(lc), len(rc))):
+            a = lc[k] if k < len(lc) else ""
+            b = rc[k] if k < len(rc) else ""
             mark = r.mark if k == 0 else " "
             out.append(f"{a:<{col}} {mark} {b}".rstrip())
     if hidden:
@@ -224,12 +248,17 @@ def _folded(col: int, n: int) -> str:
     return f"{'':<{col}} ... {n} equal step{'' if n == 1 else 's'}"
 
 
-def _status(run: Run, expected_fail: bool) -> str:
+def _status(run: Run) -> str:
     if run.returncode == 0:
         return "the scenario's expectations held (exit 0)"
     if run.returncode == 1:
-        why = " -- expected: they describe the series' behaviour" if expected_fail else ""
-        return f"the scenario's expectations failed (exit 1){why}"
+        n = len(run.unmet)
+        crashed = [u for u in run.unmet if u.startswith("the run crashed: ")]
+        if crashed:
+            return f"{crashed[0]} (exit 1)"
+        if n == 0:
+            return "the run failed (exit 1)"
+        return f"{n} of the scenario's expectations not met (exit 1)"
     return f"exit {run.returncode}"
 
 
@@ -237,12 +266,15 @@ def compare(
     name: str,
     root: Path | None = None,
     *,
+    left: str = "baseline",
+    right: str = trees.THIS_TREE,
     runner: Callable[[Path, str], Run] = run_scenario,
-    baseline_writer: Callable[[Path, Path], None] = write_baseline,
-    width: int | None = None,
+    tree_writer: Callable[[str, Path], Path] = lambda spec, root: trees.tree_path(spec, root),
+    width: int = 80,
     diff_only: bool = False,
 ) -> str:
-    """Run ``name`` on the patched tree ``root`` and on its baseline; the rendering."""
+    """Run ``name`` on the trees ``left`` and ``right`` (written from the checkout
+    ``root`` where they are not it); the rendering, ``width`` columns wide."""
     if root is None:
         root = checkout_root()
     if root is None or checkout_root(root) is None:
@@ -252,18 +284,23 @@ def compare(
             "This looks like an installed package.  Clone the project and run it there:\n"
             "    git clone <zpcisim repository> && cd zpcisim && python -m sim compare NAME"
         )
-    new = runner(root, name)
-    if not new.steps:
-        raise CompareError(_no_steps(name, "this tree", new))
-    with tempfile.TemporaryDirectory(prefix="zpcisim-compare-") as tmp:
-        base_tree = Path(tmp) / "baseline"
-        baseline_writer(root, base_tree)
-        base = runner(base_tree, name)
-    if not base.steps:
-        raise CompareError(_no_steps(name, "the baseline tree", base))
-    if width is None:
-        width = max(100, shutil.get_terminal_size((200, 40)).columns)
-    return render(name, base, new, align(base.steps, new.steps), width, diff_only)
+    try:
+        left, right = trees.normalise_tree(left, root), trees.normalise_tree(right, root)
+    except TreeError as e:
+        raise CompareError(str(e), usage=e.usage) from e
+    runs: list[Run] = []
+    for tree in (right, left):
+        try:
+            path = root if tree == trees.THIS_TREE else tree_writer(tree, root)
+        except TreeError as e:
+            raise CompareError(str(e), usage=e.usage) from e
+        run = runner(path, name)
+        if not run.steps:
+            said = "this tree" if tree == trees.THIS_TREE else f"the {tree} tree"
+            raise CompareError(_no_steps(name, said, run), usage=run.returncode == 2)
+        runs.append(run)
+    new, base = runs
+    return render(name, base, new, align(base.steps, new.steps), width, diff_only, left=left, right=right)
 
 
 def _no_steps(name: str, where: str, run: Run) -> str:
@@ -275,24 +312,34 @@ def _no_steps(name: str, where: str, run: Run) -> str:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", help="the scenario (zpcisim list)")
+    p.add_argument(
+        "--from",
+        dest="left",
+        metavar="TREE",
+        default="baseline",
+        help="the left tree (default baseline): baseline, v17, v17:N, mainline, mainline:N",
+    )
+    p.add_argument(
+        "--to", dest="right", metavar="TREE", default=trees.THIS_TREE, help="the right tree (default v17)"
+    )
     p.add_argument("--diff-only", action="store_true", help="fold the steps that are the same in both runs")
-    p.add_argument("--width", type=int, default=None, help="output width (default: the terminal's)")
 
 
-def run_command(ns: argparse.Namespace) -> int:
+def run_command(ns: argparse.Namespace, width: int) -> int:
     try:
-        print(compare(ns.name, width=ns.width, diff_only=ns.diff_only))
+        text = compare(ns.name, left=ns.left, right=ns.right, width=width, diff_only=ns.diff_only)
     except CompareError as e:
         print(f"zpcisim compare: {e}", file=sys.stderr)
-        unknown = "unknown scenario" in str(e)
-        return 2 if unknown else 1
+        return 2 if e.usage else 1
+    print(text)
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``zpcisim compare`` on its own (``python -m sim.compare``), 80 columns wide."""
     p = argparse.ArgumentParser(prog="zpcisim compare", description=__doc__.split("\n\n")[0])
     add_arguments(p)
-    return run_command(p.parse_args(argv))
+    return run_command(p.parse_args(argv), 80)
 
 
 if __name__ == "__main__":

@@ -185,8 +185,8 @@ class PatchFile:
 
 
 def load_series(root: Path) -> list[PatchFile] | None:
-    """The patches of ``root/series`` in order, or None without a series directory."""
-    d = root / "series"
+    """The patches of v17 (``root/series/v17``) in order, or None without a series directory."""
+    d = root / "series" / "v17"
     if not d.is_dir():
         return None
     out: list[PatchFile] = []
@@ -409,7 +409,7 @@ def render(e: Explanation) -> str:
                 parts.append("mentions it in " + ", ".join(t.mentioned))
             out.append(f"  {t.patch.number}/7 {t.patch.subject}")
             out.append(f"      {'; '.join(parts)}")
-            out.append(f"      series/{t.patch.filename}  <{t.patch.msgid}>")
+            out.append(f"      series/v17/{t.patch.filename}  <{t.patch.msgid}>")
     out.append("")
     if e.tests is None:
         out.append("Tests: tests/ is not here (an installed package, not a source checkout).")

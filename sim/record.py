@@ -17,15 +17,16 @@ What it records:
   as ``host``/``irq``;
 * the firmware (:attr:`sim.zpci.firmware.ZpciFirmware.listeners`): error and
   availability events as ``firmware``/``event`` (before the kernel sees them), CLP
-  Set PCI Function enable/disable and MPCIFC Reset Error/Block as
-  ``firmware``/``clp``;
+  Set PCI Function enable/disable, MPCIFC Reset Error/Block and the kernel's SCLP
+  error notifications (the report's first two lines) as ``firmware``/``clp``;
 * resets of the functions' hardware (:attr:`sim.pci.function.PciFunction.reset_listeners`)
   as ``firmware``/``reset``;
 * every ``ioctl`` on a kernel file through :mod:`sim.userspace.syscalls`, under the
   actor that made it (:func:`sim.timeline.current_actor`), with ``request`` (the
   ioctl's name, :func:`ioctl_name`) and ``ret`` (the result, or the negative errno),
   and every eventfd read through :func:`sim.userspace.syscalls.eventfd_read` as
-  kind ``irq``.  These two are recorded into the *current* timeline
+  kind ``irq``, and the programs' close of a device file (:func:`record_close`) as
+  kind ``close``.  These are recorded into the *current* timeline
   (:func:`sim.timeline.current`), so a program's thread sees them only if it runs
   in a context where the timeline is installed.
 
@@ -52,11 +53,24 @@ from kernel.s390.include.asm.pci_clp import CLP_SET_DISABLE_PCI_FN, CLP_SET_ENAB
 from kernel.s390.include.asm.pci_insn import ZPCI_MOD_FC_RESET_BLOCK, ZPCI_MOD_FC_RESET_ERROR
 from sim.pci.function import PciFunction
 from sim.timeline import Timeline, current, current_actor
-from sim.userspace.vfio_v17 import VFIO_DEVICE_FEATURE_ZPCI_ERROR, vfio_device_feature_zpci_err
+from sim.userspace.zpci_err import (
+    CCDF_ERR_LENGTH,
+    VFIO_DEVICE_FEATURE_ZPCI_ERROR,
+    vfio_device_feature_zpci_err_v17,
+    zpci_ccdf_err,
+)
 from sim.zpci.firmware import ZpciFirmware
 from uapi.asm_generic.ioctl import _IO
 
-__all__ = ["Recorder", "ioctl_name", "ioctl_text", "record_eventfd_read", "record_ioctl", "recording"]
+__all__ = [
+    "Recorder",
+    "ioctl_name",
+    "ioctl_text",
+    "record_close",
+    "record_eventfd_read",
+    "record_ioctl",
+    "recording",
+]
 
 
 def _vfio_names(prefix: str, lo: int, hi: int, exclude: tuple[str, ...] = ()) -> dict[int, str]:
@@ -143,13 +157,17 @@ def ioctl_text(request: int, arg: object, ret: int) -> tuple[str, dict[str, Any]
         text += f" (index {fields['index']})"
     elif request == V.VFIO_DEVICE_FEATURE and ret == 0 and len(data) >= 8:
         (flags,) = struct.unpack_from(">I", data, 4)
-        size = ctypes.sizeof(vfio_device_feature_zpci_err)
-        if (
-            flags & V.VFIO_DEVICE_FEATURE_MASK == VFIO_DEVICE_FEATURE_ZPCI_ERROR
-            and flags & V.VFIO_DEVICE_FEATURE_GET
-            and len(data) >= 8 + size
-        ):
-            rec = vfio_device_feature_zpci_err.from_buffer_copy(data, 8)
+        size = ctypes.sizeof(vfio_device_feature_zpci_err_v17)
+        rec: vfio_device_feature_zpci_err_v17 | zpci_ccdf_err | None = None
+        zpci_get = flags & V.VFIO_DEVICE_FEATURE_MASK == VFIO_DEVICE_FEATURE_ZPCI_ERROR
+        if zpci_get and flags & V.VFIO_DEVICE_FEATURE_GET:
+            if len(data) >= 8 + size:  # v17: the record is in the feature buffer
+                rec = vfio_device_feature_zpci_err_v17.from_buffer_copy(data, 8)
+            elif len(data) >= 16:  # as merged: data points at the record, which the kernel wrote
+                (ptr,) = struct.unpack_from(">Q", data, 8)
+                if ptr:
+                    rec = zpci_ccdf_err.from_buffer_copy(ctypes.string_at(ptr, CCDF_ERR_LENGTH))
+        if rec is not None:
             fields.update(pec=rec.pec, fid=rec.fid, fh=rec.fh)
             text += f" (PEC 0x{rec.pec:x} fid 0x{rec.fid:x} fh 0x{rec.fh:08x})"
     return text, fields
@@ -165,6 +183,14 @@ def record_ioctl(request: int, arg: object, ret: int) -> None:
     timeline.record(current_actor(), "ioctl", text, request=ioctl_name(request, arg), ret=ret, **fields)
 
 
+def record_close(path: str) -> None:
+    """Record that the current actor closes its file of ``path`` (called as the close
+    starts: the kernel's release follows it)."""
+    timeline = current()
+    if timeline is not None:
+        timeline.record(current_actor(), "close", path, path=path)
+
+
 def record_eventfd_read(fd: int, value: int | None, err: int = 0) -> None:
     """Record a program's read of an eventfd (``value``, or ``-err`` when it failed)."""
     timeline = current()
@@ -174,7 +200,7 @@ def record_eventfd_read(fd: int, value: int | None, err: int = 0) -> None:
         text = f"read eventfd = -{errno.errorcode.get(err, str(err))}"
     else:
         text = f"read eventfd: counter {value}"
-    timeline.record(current_actor(), "irq", text, fd=fd)
+    timeline.record(current_actor(), "irq", text)  # no fd: its number varies
 
 
 class Recorder:
@@ -222,6 +248,10 @@ class Recorder:
             op = _MPCIFC.get(f["oc"], f"oc {f['oc']}")
             res = "cc 0" if f["cc"] == 0 else f"cc {f['cc']} status {f['status']}"
             self.timeline.record("firmware", "clp", f"MPCIFC {op} fid {fid_s}: {res}", **f)
+        elif what == "report":
+            lines = str(f["text"]).splitlines()
+            text = f"SCLP error notification from the host for fid {fid_s}: " + ", ".join(lines[:2])
+            self.timeline.record("firmware", "clp", text, fid=fid, fh=f["fh"], action=f["action"])
 
     def _on_reset(self, function: PciFunction, kind: str) -> None:
         fid = self._fid_of(function)

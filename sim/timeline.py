@@ -6,7 +6,9 @@ trace events), ``qemu`` (the VMM), ``guest`` (the guest's kernel and driver),
 ``user-driver`` (a plain userspace driver).  Kinds: ``log`` (a kernel log line, as
 the kernel prints it), ``event`` (a firmware event), ``ioctl`` (a request, with its
 name and result), ``irq`` (an eventfd signalled or read), ``clp`` (a CLP or
-instruction call), ``reset``, ``note`` (the scenario's own narration).
+instruction call), ``reset``, ``close`` (a program closes a device file, recorded
+as it starts so that what the kernel does on the close follows it), ``note`` (the
+scenario's own narration).
 
 A program says who it is with :func:`acting_as`; what it does through the
 userspace entry is then recorded under that actor.  Everything is recorded in one
@@ -43,7 +45,7 @@ __all__ = [
 ]
 
 ACTORS: Final = ("firmware", "host", "qemu", "guest", "user-driver")
-KINDS: Final = ("log", "event", "ioctl", "irq", "clp", "reset", "note")
+KINDS: Final = ("log", "event", "ioctl", "irq", "clp", "reset", "close", "note")
 #: what a kernel reports that a run must not ignore
 REPORT_KINDS: Final = ("lockdep", "warn")
 

@@ -240,7 +240,7 @@ def generate(root: Path = ROOT) -> str:
         "- **in scope**: a function the port issues name, or a helper the series adds",
         "  (the list is `SCOPE` in [tools/mapping.py](../tools/mapping.py));",
         "- **N/7**: patch N of the series changes the function (its Python diff is",
-        "  `series/000N-*.patch`; see [patches/](patches/)).",
+        "  `series/v17/000N-*.patch`; see [patches/](patches/)).",
         "",
         "Functions whose C definition is in another file than the module's are listed under",
         "the C file with a note.  `zpcisim explain NAME` gives the line, the patches, the tests and",

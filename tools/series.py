@@ -1,24 +1,37 @@
-"""Maintain ``series/``: the seven v17 patches as Python diffs.
+"""Maintain ``series/``: the kernel series as Python diffs, and the trees they make.
 
-The tree on ``main`` is the *patched* tree.  ``series/000N-*.patch`` holds, for each
-kernel patch, the diff our port of it makes; reverse-applying the seven in order
-7..1 gives the *baseline* (Linux 7.1-rc4 before the series).  Commands::
+Two series apply to one baseline (Linux 7.1-rc4 before the series):
 
-    python -m tools.series check            # do the patches reverse-apply to this tree?
-    python -m tools.series baseline DIR     # write the pre-series tree into DIR
-    python -m tools.series export DIR       # DIR becomes a git repo: baseline + 7 commits
-    python -m tools.series import DIR       # series/ and this tree from DIR's 7 commits
+``series/v17/``
+    the seven patches of v17 (May 2026), the version the project was founded on.
+    The tree on ``main`` is the baseline *with v17 applied*; reverse-applying the
+    seven in order 7..1 gives the baseline.
+``series/mainline/``
+    the series as it was merged for Linux 7.3 (PCI v21 + VFIO v20), one file per
+    merged commit in merged order.  It applies forward to the same baseline.
+
+Commands::
+
+    python -m tools.series check             # v17 reverse-applies here, mainline applies to the baseline
+    python -m tools.series tree NAME DIR     # write a tree: baseline, v17, v17:N, mainline, mainline:N
+    python -m tools.series baseline DIR      # the same as 'tree baseline DIR'
+    python -m tools.series export [--series S] DIR   # DIR becomes a git repo: baseline + one commit a patch
+    python -m tools.series import [--series S] DIR   # series/S (and for v17 this tree) from DIR's commits
 
 How to change code that a patch touches (the way a kernel series is maintained):
 ``export`` into a scratch directory, change it there with ``git rebase -i`` (edit the
 baseline commit for a change to the base, patch N's commit for a change to patch N),
-keep the subjects, then ``import`` back: the series files are rewritten and the
-files of this tree that the series touches are taken from the scratch repository's
-last commit.  Commit the result here with an honest message.
+keep the subjects, then ``import`` back.  For v17 the series files are rewritten and
+the files of this tree that the series touches are taken from the scratch
+repository's last commit.  For mainline only ``series/mainline/`` is rewritten (this
+tree does not carry it); its baseline commit must be the baseline of this tree, so a
+change to the base goes through a v17 export.  Commit the result here with an honest
+message.
 
-Each patch file starts with the kernel patch's subject, a line naming the kernel
-patch it ports (``Ports: <Message-ID>``), a short note, and then a plain ``git
-diff`` of code and test files.
+Each patch file starts with the kernel patch's subject, a line naming the posted
+patch it ports (``Ports: <Message-ID>``), for a merged commit a line with its
+mainline commit id (``Commit: <sha>``), a short note, a line ``---``, and then a plain
+``git diff`` of code and test files.
 """
 
 from __future__ import annotations
@@ -31,17 +44,34 @@ import sys
 import tempfile
 from pathlib import Path
 
+import attrs
+
 ROOT = Path(__file__).resolve().parent.parent
-SERIES = ROOT / "series"
+SERIES_ROOT = ROOT / "series"
+
+#: The series, in the order ``check`` and the tools list them.
+SERIES_NAMES = ("v17", "mainline")
+#: The series this tree carries (main = baseline + v17).
+APPLIED = "v17"
+#: The number of patches of v17; a v17 import must find exactly these.
+V17_PATCHES = 7
 
 #: Only these paths may appear in a patch: code and tests, no docs or series files.
 PATCHABLE = ("kernel/", "uapi/", "sim/", "tests/")
 
-_HEADER_RE = re.compile(r"\A(?P<subject>[^\n]+)\nPorts: (?P<msgid><[^>\n]+>)\n")
+BASELINE_SUBJECT = "baseline: Linux 7.1-rc4 before the series"
+
+_HEADER_RE = re.compile(
+    r"\A(?P<subject>[^\n]+)\nPorts: (?P<msgid><[^>\n]+>)\n(?:Commit: (?P<commit>[0-9a-f]{12,40})\n)?"
+)
 
 
 class SeriesError(RuntimeError):
     pass
+
+
+class UsageError(SeriesError):
+    """The words of the call are wrong (a tree name that does not exist, ...)."""
 
 
 def _git(args: list[str], cwd: Path, input_: str | None = None) -> str:
@@ -51,7 +81,14 @@ def _git(args: list[str], cwd: Path, input_: str | None = None) -> str:
     return r.stdout
 
 
-def patch_files(series: Path = SERIES) -> list[Path]:
+def series_dir(name: str, root: Path = ROOT) -> Path:
+    if name not in SERIES_NAMES:
+        raise UsageError(f"no series {name!r}; series: {', '.join(SERIES_NAMES)}")
+    return root / "series" / name
+
+
+def patch_files(series: Path) -> list[Path]:
+    """The patch files of one series directory, in order (none is an error)."""
     files = sorted(series.glob("[0-9][0-9][0-9][0-9]-*.patch"))
     if not files:
         raise SeriesError(f"no patch files in {series}")
@@ -59,10 +96,17 @@ def patch_files(series: Path = SERIES) -> list[Path]:
 
 
 def parse_header(text: str, name: str) -> tuple[str, str]:
+    """(subject, Message-ID) of a patch file."""
     m = _HEADER_RE.match(text)
     if m is None:
         raise SeriesError(f"{name}: must start with the subject line and 'Ports: <Message-ID>'")
     return m["subject"], m["msgid"]
+
+
+def parse_commit(text: str) -> str | None:
+    """The ``Commit:`` line of a patch file (a merged commit), or None."""
+    m = _HEADER_RE.match(text)
+    return None if m is None else m["commit"]
 
 
 def _tracked_files(src: Path) -> list[str]:
@@ -83,30 +127,81 @@ def _files_of(patch_text: str) -> list[str]:
     return sorted(set(re.findall(r"^diff --git a/(\S+) b/", patch_text, flags=re.M)))
 
 
-def reverse_apply(tree: Path, series: Path = SERIES) -> None:
-    """Reverse-apply the series to ``tree``, last patch first."""
+def _apply(tree: Path, patch: Path, reverse: bool) -> None:
+    text = patch.read_text()
+    r = subprocess.run(
+        ["git", "apply", *(["-R"] if reverse else []), "--whitespace=nowarn", "--verbose", "-"],
+        cwd=tree,
+        input=text,
+        capture_output=True,
+        text=True,
+    )
+    if r.returncode != 0:
+        failing = sorted(set(re.findall(r"patch failed: ([^:\n]+)", r.stderr))) or _files_of(text)
+        how = "reverse-applies" if reverse else "applies"
+        where = f"{patch.parent.name}/{patch.name}"
+        raise SeriesError(f"{where} no longer {how}; files: {', '.join(failing)}\n{r.stderr.strip()}")
+
+
+def reverse_apply(tree: Path, series: Path) -> None:
+    """Reverse-apply the series directory ``series`` to ``tree``, last patch first."""
     for patch in reversed(patch_files(series)):
-        text = patch.read_text()
-        r = subprocess.run(
-            ["git", "apply", "-R", "--whitespace=nowarn", "--verbose", "-"],
-            cwd=tree,
-            input=text,
-            capture_output=True,
-            text=True,
-        )
-        if r.returncode != 0:
-            failing = sorted(set(re.findall(r"patch failed: ([^:\n]+)", r.stderr))) or _files_of(text)
-            raise SeriesError(
-                f"{patch.name} no longer reverse-applies; files: {', '.join(failing)}\n{r.stderr.strip()}"
-            )
+        _apply(tree, patch, reverse=True)
 
 
-def check(root: Path = ROOT) -> int:
-    """Reverse-apply the series to a copy of ``root``; the number of patches."""
+def forward_apply(tree: Path, patches: list[Path]) -> None:
+    """Apply ``patches`` to ``tree`` in order."""
+    for patch in patches:
+        _apply(tree, patch, reverse=False)
+
+
+@attrs.frozen
+class TreeName:
+    """A tree the tools can write: the baseline, or the first ``count`` patches of a series."""
+
+    series: str | None  # None: the baseline
+    count: int
+
+    def __str__(self) -> str:
+        return "baseline" if self.series is None else f"{self.series}:{self.count}"
+
+
+TREE_HELP = "baseline, v17, v17:N (patches 1..N of v17), mainline or mainline:N"
+
+
+def parse_tree(spec: str, root: Path = ROOT) -> TreeName:
+    """``baseline``, ``v17``, ``v17:N``, ``mainline``, ``mainline:N`` -> a :class:`TreeName`
+    (:class:`UsageError` for anything else, or N out of range)."""
+    if spec == "baseline":
+        return TreeName(None, 0)
+    name, sep, n = spec.partition(":")
+    if name not in SERIES_NAMES:
+        raise UsageError(f"no tree {spec!r}; trees: {TREE_HELP}")
+    total = len(patch_files(series_dir(name, root)))
+    if not sep:
+        return TreeName(name, total)
+    if not n.isdigit() or not 1 <= int(n) <= total:
+        raise UsageError(f"no tree {spec!r}: {name} has patches 1 to {total}")
+    return TreeName(name, int(n))
+
+
+def check(root: Path = ROOT) -> dict[str, int]:
+    """v17 reverse-applies to ``root`` (giving the baseline) and mainline applies to that
+    baseline; the number of patches of each series."""
+    counts: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="zpcisim-series-") as tmp:
         copy_tree(root, Path(tmp))
-        reverse_apply(Path(tmp), root / "series")
-    return len(patch_files(root / "series"))
+        reverse_apply(Path(tmp), series_dir(APPLIED, root))
+        counts[APPLIED] = len(patch_files(series_dir(APPLIED, root)))
+        for name in SERIES_NAMES:
+            if name == APPLIED:
+                continue
+            patches = sorted(series_dir(name, root).glob("[0-9][0-9][0-9][0-9]-*.patch"))
+            forward_apply(Path(tmp), patches)
+            counts[name] = len(patches)
+            for patch in reversed(patches):
+                _apply(Path(tmp), patch, reverse=True)
+    return counts
 
 
 def baseline(dst: Path, root: Path = ROOT) -> None:
@@ -114,42 +209,39 @@ def baseline(dst: Path, root: Path = ROOT) -> None:
     if dst.exists() and any(dst.iterdir()):
         raise SeriesError(f"{dst} exists and is not empty")
     copy_tree(root, dst)
-    reverse_apply(dst, root / "series")
+    reverse_apply(dst, series_dir(APPLIED, root))
 
 
-def export(dst: Path, root: Path = ROOT) -> int:
-    """``dst`` becomes a git repository: the baseline, then one commit per patch."""
+def write_tree(spec: str | TreeName, dst: Path, root: Path = ROOT) -> TreeName:
+    """Write the tree ``spec`` (see :func:`parse_tree`) into ``dst`` (new or empty)."""
+    tree = parse_tree(spec, root) if isinstance(spec, str) else spec
+    baseline(dst, root)
+    if tree.series is not None:
+        forward_apply(dst, patch_files(series_dir(tree.series, root))[: tree.count])
+    return tree
+
+
+def _commit_message(text: str, name: str) -> str:
+    subject, msgid = parse_header(text, name)
+    commit = parse_commit(text)
+    head = text.split("\n---\n", 1)[0].split("\n")
+    note = "\n".join(head[3 if commit else 2 :]).strip()
+    trailers = f"Ports: {msgid}" + (f"\nCommit: {commit}" if commit else "")
+    return f"{subject}\n\n{note}\n\n{trailers}"
+
+
+def export(dst: Path, root: Path = ROOT, series: str = APPLIED) -> int:
+    """``dst`` becomes a git repository: the baseline, then one commit per patch of ``series``."""
+    patches = patch_files(series_dir(series, root))
     baseline(dst, root)
     _git(["init", "-q", "-b", "series"], dst)
     _git(["add", "-A"], dst)
-    _git(["commit", "-q", "-m", "baseline: Linux 7.1-rc4 before the v17 series"], dst)
-    patches = patch_files(root / "series")
+    _git(["commit", "-q", "-m", BASELINE_SUBJECT], dst)
     for patch in patches:
         text = patch.read_text()
-        subject, msgid = parse_header(text, patch.name)
-        note = text.split("\n---\n", 1)[0].split("\n", 2)[2].strip()
         _git(["apply", "--index", "--whitespace=nowarn", "-"], dst, input_=text)
-        _git(["commit", "-q", "-m", f"{subject}\n\n{note}\n\nPorts: {msgid}"], dst)
+        _git(["commit", "-q", "-m", _commit_message(text, patch.name)], dst)
     return len(patches)
-
-
-def cmd_check(_: argparse.Namespace) -> int:
-    print(f"ok: the {check()} patches reverse-apply to this tree")
-    return 0
-
-
-def cmd_baseline(ns: argparse.Namespace) -> int:
-    dst = Path(ns.dir).resolve()
-    baseline(dst)
-    print(f"baseline (Linux 7.1-rc4 before the v17 series) written to {dst}")
-    return 0
-
-
-def cmd_export(ns: argparse.Namespace) -> int:
-    dst = Path(ns.dir).resolve()
-    n = export(dst)
-    print(f"exported baseline + {n} commits to {dst}")
-    return 0
 
 
 def _filename(n: int, subject: str) -> str:
@@ -159,85 +251,166 @@ def _filename(n: int, subject: str) -> str:
     return f"{n:04d}-{slug}.patch"
 
 
-def cmd_import(ns: argparse.Namespace) -> int:
-    src = Path(ns.dir).resolve()
-    n, taken = import_series(src, ns.range)
-    print(f"imported {n} patches into {SERIES} and {taken} files into {ROOT}")
-    return 0
-
-
-def import_series(src: Path, rev_range: str | None = None, root: Path = ROOT) -> tuple[int, int]:
-    """Rewrite ``root``'s series/ from seven commits of the git repository ``src``
-    (its last seven, or those of ``rev_range``) and take the files they touch from
-    ``src``'s tip.  Returns (patches written, files taken)."""
-    series = root / "series"
+def _series_commits(src: Path, rev_range: str | None) -> tuple[str, list[list[str]]]:
+    """(base commit, [[sha, subject, body], ...]) of the patches in ``src``: those of
+    ``rev_range``, or all after the commit whose subject starts with 'baseline:'."""
     rev = [rev_range] if rev_range else []
     log = _git(["log", "--reverse", "--format=%H%x00%s%x00%b%x01", *rev], src)
     commits = [c.strip("\n").split("\0") for c in log.split("\x01") if c.strip()]
     if rev_range:
-        if len(commits) != 7:
-            raise SeriesError(f"{rev_range} holds {len(commits)} commits, not the seven patches")
-        patches = commits
-        base = _git(["rev-parse", f"{patches[0][0]}^"], src).strip()
-    else:
-        if len(commits) < 8:
-            raise SeriesError(f"{src}: expected a baseline commit and seven patch commits")
-        patches = commits[-7:]
-        base = commits[-8][0]
+        if not commits:
+            raise SeriesError(f"{rev_range} holds no commits")
+        return _git(["rev-parse", f"{commits[0][0]}^"], src).strip(), commits
+    bases = [i for i, c in enumerate(commits) if c[1].startswith("baseline:")]
+    if not bases:
+        raise SeriesError(f"{src}: no commit whose subject starts with 'baseline:' (made by export)")
+    i = bases[-1]
+    return commits[i][0], commits[i + 1 :]
+
+
+def import_series(
+    src: Path, rev_range: str | None = None, root: Path = ROOT, series: str = APPLIED
+) -> tuple[int, int]:
+    """Rewrite ``root``'s series/``series`` from the patch commits of the git repository
+    ``src`` (those after its baseline commit, or those of ``rev_range``); for the series
+    this tree carries, also take the files they touch from ``src``'s tip.  Returns
+    (patches written, files taken)."""
+    sdir = series_dir(series, root)
+    base, patches = _series_commits(src, rev_range)
+    if series == APPLIED and len(patches) != V17_PATCHES:
+        raise SeriesError(f"{src}: {len(patches)} patch commits, not the seven patches of v17")
+    if not patches:
+        raise SeriesError(f"{src}: no patch commits after the baseline")
+    if series != APPLIED:
+        _check_same_baseline(src, base, root)
     new: list[tuple[str, str]] = []
     for n, (sha, subject, body) in enumerate(patches, 1):
         m = re.search(r"^Ports: (<[^>\n]+>)$", body, flags=re.M)
         if m is None:
             raise SeriesError(f"commit {sha[:12]} ({subject}) has no 'Ports: <Message-ID>' line")
-        note = re.sub(r"^Ports: <[^>\n]+>\n?", "", body, flags=re.M).strip()
+        c = re.search(r"^Commit: ([0-9a-f]{12,40})$", body, flags=re.M)
+        note = re.sub(r"^(Ports: <[^>\n]+>|Commit: [0-9a-f]+)\n?", "", body, flags=re.M).strip()
         diff = _git(["diff", "--no-color", "--no-ext-diff", f"{sha}^", sha, "--", *PATCHABLE], src)
         if not diff:
             raise SeriesError(f"commit {sha[:12]} ({subject}) changes no code or test file")
-        text = f"{subject}\nPorts: {m[1]}\n\n{note}\n---\n{diff}"
+        commit_line = f"Commit: {c[1]}\n" if c else ""
+        text = f"{subject}\nPorts: {m[1]}\n{commit_line}\n{note}\n---\n{diff}"
         new.append((_filename(n, subject), text))
-    touched = set(_git(["diff", "--name-only", base, patches[-1][0], "--", *PATCHABLE], src).split())
-    # Files the old series touched and the new one no longer does are taken too: the
-    # source's tip has them as they should now be.
-    for old in series.glob("[0-9][0-9][0-9][0-9]-*.patch"):
-        touched.update(_files_of(old.read_text()))
-    for rel in sorted(touched):
-        s, d = src / rel, root / rel
-        if src == root:
-            break
-        if s.exists():
-            d.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(s, d)
-        elif d.exists():
-            d.unlink()
-    for old in series.glob("[0-9][0-9][0-9][0-9]-*.patch"):
+    taken = 0
+    if series == APPLIED and src != root:
+        touched = set(_git(["diff", "--name-only", base, patches[-1][0], "--", *PATCHABLE], src).split())
+        # Files the old series touched and the new one no longer does are taken too: the
+        # source's tip has them as they should now be.
+        for old in sdir.glob("[0-9][0-9][0-9][0-9]-*.patch"):
+            touched.update(_files_of(old.read_text()))
+        for rel in sorted(touched):
+            s, d = src / rel, root / rel
+            if s.exists():
+                d.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(s, d)
+            elif d.exists():
+                d.unlink()
+        taken = len(touched)
+    for old in sdir.glob("[0-9][0-9][0-9][0-9]-*.patch"):
         old.unlink()
-    series.mkdir(exist_ok=True)
+    sdir.mkdir(parents=True, exist_ok=True)
     for name, text in new:
-        (series / name).write_text(text)
-    return len(new), (0 if src == root else len(touched))
+        (sdir / name).write_text(text)
+    return len(new), taken
+
+
+def _check_same_baseline(src: Path, base: str, root: Path) -> None:
+    """A series this tree does not carry must sit on this tree's baseline."""
+    with tempfile.TemporaryDirectory(prefix="zpcisim-base-") as tmp:
+        ours = Path(tmp) / "base"
+        baseline(ours, root)
+        changed = []
+        for rel in _git(["ls-tree", "-r", "--name-only", base, "--", *PATCHABLE], src).split("\n"):
+            if not rel:
+                continue
+            theirs = _git(["show", f"{base}:{rel}"], src)
+            mine = ours / rel
+            if not mine.exists() or mine.read_text() != theirs:
+                changed.append(rel)
+        if changed:
+            raise SeriesError(
+                f"{src}: its baseline commit differs from this tree's baseline in {', '.join(changed[:5])}"
+                f"{' ...' if len(changed) > 5 else ''}; change the base through a v17 export"
+            )
+
+
+def cmd_check(_: argparse.Namespace) -> int:
+    counts = check()
+    others = [f"the {n} patches of {s} apply to the baseline" for s, n in counts.items() if s != APPLIED]
+    print(f"ok: the {counts[APPLIED]} patches of {APPLIED} reverse-apply to this tree; " + "; ".join(others))
+    return 0
+
+
+def cmd_tree(ns: argparse.Namespace) -> int:
+    dst = Path(ns.dir).resolve()
+    tree = write_tree(ns.name, dst)
+    what = "the baseline (Linux 7.1-rc4 before the series)" if tree.series is None else (
+        f"the baseline + patches 1..{tree.count} of {tree.series}"
+    )
+    print(f"{ns.name}: {what} written to {dst}")
+    return 0
+
+
+def cmd_baseline(ns: argparse.Namespace) -> int:
+    ns.name = "baseline"
+    return cmd_tree(ns)
+
+
+def cmd_export(ns: argparse.Namespace) -> int:
+    dst = Path(ns.dir).resolve()
+    n = export(dst, series=ns.series)
+    print(f"exported baseline + {n} commits of {ns.series} to {dst}")
+    return 0
+
+
+def cmd_import(ns: argparse.Namespace) -> int:
+    src = Path(ns.dir).resolve()
+    n, taken = import_series(src, ns.range, series=ns.series)
+    into = f" and {taken} files into {ROOT}" if ns.series == APPLIED else ""
+    print(f"imported {n} patches into {series_dir(ns.series)}{into}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m tools.series", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("check", help="check that the series reverse-applies to this tree")
+    sub.add_parser("check", help="check that v17 reverse-applies here and mainline applies to the baseline")
+    tp = sub.add_parser("tree", help=f"write a tree into DIR: {TREE_HELP}")
+    tp.add_argument("name", metavar="NAME", help=TREE_HELP)
+    tp.add_argument("dir", metavar="DIR")
+    bp = sub.add_parser("baseline", help="write the pre-series tree into DIR (tree baseline DIR)")
+    bp.add_argument("dir", metavar="DIR")
     for name, text in (
-        ("baseline", "write the pre-series tree into DIR"),
         ("export", "write baseline + one commit per patch into a new git repository DIR"),
-        ("import", "take series/ and the touched files from DIR's last seven commits"),
+        ("import", "take series/S (for v17, also the touched files) from DIR's patch commits"),
     ):
         sp = sub.add_parser(name, help=text)
-        sp.add_argument("dir")
+        sp.add_argument("dir", metavar="DIR")
+        sp.add_argument("--series", choices=SERIES_NAMES, default=APPLIED, help=f"default {APPLIED}")
         if name == "import":
             sp.add_argument(
                 "--range",
-                help="take the seven commits of this git range (BASE..TIP) instead of the last seven; "
-                "with DIR '.', generates series/ from this repository's own history",
+                help="take the commits of this git range (BASE..TIP) instead of those after the "
+                "baseline commit",
             )
     ns = p.parse_args(argv)
-    handler = {"check": cmd_check, "baseline": cmd_baseline, "export": cmd_export, "import": cmd_import}
+    handler = {
+        "check": cmd_check,
+        "tree": cmd_tree,
+        "baseline": cmd_baseline,
+        "export": cmd_export,
+        "import": cmd_import,
+    }
     try:
         return handler[ns.cmd](ns)
+    except UsageError as e:
+        print(f"series: {e}", file=sys.stderr)
+        return 2
     except SeriesError as e:
         print(f"series: {e}", file=sys.stderr)
         return 1

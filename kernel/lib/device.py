@@ -32,6 +32,7 @@ __all__ = [
     "dev_set_drvdata",
     "dev_set_name",
     "device",
+    "dev_msi_info",
     "device_class",
     "device_driver",
     "device_lock",
@@ -65,6 +66,15 @@ class device_driver:
 
 
 @attrs.define(eq=False)
+class dev_msi_info:
+    """``struct dev_msi_info``: the device's MSI data (``struct msi_device_data``,
+    include/linux/msi.h), None until ``msi_setup_device_data()``.  The per-device
+    irq domain is not modelled."""
+
+    data: Any = None
+
+
+@attrs.define(eq=False)
 class device:
     """``struct device``.  Left out: sysfs, power management, DMA ops.  ``kobj`` is the
     embedded kobject as far as uevents need it (its name is the device's name, set by
@@ -84,6 +94,7 @@ class device:
     #: what ``container_of()`` computes from the address in C, kept as a back-pointer.
     container: Any = attrs.field(default=None, repr=False)
     kobj: kobject = attrs.field(factory=kobject, repr=False)
+    msi: dev_msi_info = attrs.field(factory=dev_msi_info, repr=False)
 
     def __attrs_post_init__(self) -> None:
         self.kobj.container = self

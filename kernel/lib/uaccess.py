@@ -28,6 +28,7 @@ __all__ = [
     "copy_to_user",
     "make_fault",
     "map_user",
+    "u64_to_user_ptr",
     "unmap_user",
     "user_address_space_reset",
     "user_addr",
@@ -139,6 +140,12 @@ def _kaddr(buf: Buffer | bytes) -> tuple[int, int, Any]:
         return ctypes.addressof(keep), len(buf), keep
     addr, size = user_addr(buf)
     return addr, size, buf
+
+
+def u64_to_user_ptr(x: int) -> int:
+    """include/linux/kernel.h: a ``__u64`` from a uAPI struct as a ``__user`` pointer.
+    Addresses are plain integers here, so it only keeps the value to 64 bits."""
+    return x & 0xFFFF_FFFF_FFFF_FFFF
 
 
 def copy_to_user(to: int, frm: Buffer | bytes, n: int) -> int:

@@ -29,8 +29,9 @@ Model notes (what differs from running the C, and why):
   drivers/pci files' helpers as far as their opening lookup: VC (vc.c), LTR and
   L1SS (aspm.c), Resizable BAR (rebar.c), SR-IOV (iov.c).  They return when the
   capability is absent, as the C does; if a function did have one, they WARN that
-  the model lacks it rather than pretend to save it.  MSI/MSI-X message state
-  (msi.c) is not modelled: ``pci_restore_msi_state()`` has nothing to write back.
+  the model lacks it rather than pretend to save it.  ``pci_restore_msi_state()``
+  is the MSI-X restore of kernel/pci/msi/ (drivers/pci/msi/api.c and msi.c), which
+  writes the cached MSI-X messages back into the function's table.
 * ``struct resource`` is not modelled: ``pci_enable_device()`` claims no BARs
   (``pcibios_enable_device()``'s default ``pci_enable_resources()`` would set Memory
   and I/O decode for assigned BARs), and ``pci_set_full_power_state()`` cannot call
@@ -109,6 +110,7 @@ from kernel.pci.access import (
     pcie_capability_set_word,
     pcie_capability_write_word,
 )
+from kernel.pci.msi.api import pci_restore_msi_state
 from kernel.pci.pci_h import (
     PCI_FIND_NEXT_CAP,
     PCI_FIND_NEXT_EXT_CAP,
@@ -2187,12 +2189,6 @@ def pci_restore_rebar_state(pdev: pci_dev) -> None:
     """rebar.c: re-applies Resizable BAR sizes (only with a ReBAR capability)."""
     if pci_find_ext_capability(pdev, PCI_EXT_CAP_ID_REBAR):
         _not_modelled(pdev, "pci_restore_rebar_state", "the Resizable BAR capability")
-
-
-def pci_restore_msi_state(dev: pci_dev) -> None:
-    """msi.c: ``__pci_restore_msi_state()`` and ``__pci_restore_msix_state()``
-    return at once unless MSI / MSI-X is enabled; MSI message state is not
-    modelled (see module doc), so there is nothing to write back either way."""
 
 
 def pci_restore_iov_state(dev: pci_dev) -> None:

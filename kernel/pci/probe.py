@@ -537,12 +537,36 @@ def pci_release_capabilities(dev: pci_dev) -> None:
     dev.saved_cap_space.clear()  # pci_free_cap_save_buffers()
 
 
+def pcibios_device_add(dev: pci_dev) -> int:
+    """``int __weak pcibios_device_add(struct pci_dev *dev)``; s390 has the strong
+    one (arch/s390/pci/pci.c: a zdev reference and the BARs' iomap entries), called
+    for a device on a zPCI bus.  Python only as a dispatcher: the other host bridges
+    of the model get the weak default, 0."""
+    from kernel.s390.include.asm.pci import zpci_bus
+    from kernel.s390.pci import pci as s390_pci  # arch code; imported late
+
+    if isinstance(dev.sysdata, zpci_bus):
+        return s390_pci.pcibios_device_add(dev)
+    return 0
+
+
+def pcibios_release_device(dev: pci_dev) -> None:
+    """``void __weak pcibios_release_device(struct pci_dev *dev)``; the s390 one for a
+    device on a zPCI bus (see :func:`pcibios_device_add`)."""
+    from kernel.s390.include.asm.pci import zpci_bus
+    from kernel.s390.pci import pci as s390_pci  # arch code; imported late
+
+    if isinstance(dev.sysdata, zpci_bus):
+        s390_pci.pcibios_release_device(dev)
+
+
 def pci_release_dev(dev: device) -> None:
     """The device core calls this when the last reference to a pci_dev is gone."""
     from kernel.pci.slot import pci_bus_put
 
     pci_dev_ = to_pci_dev(dev)
     pci_release_capabilities(pci_dev_)
+    pcibios_release_device(pci_dev_)
     pci_bus_put(pci_dev_.bus)
     pci_dev_.driver_override = None
     dev_dbg(dev, "device released\n")
@@ -726,6 +750,9 @@ def pci_device_add(dev: pci_dev, bus: pci_bus) -> None:
     down_write(pci_bus_sem)
     bus.devices.append(dev)
     up_write(pci_bus_sem)
+
+    ret = pcibios_device_add(dev)
+    WARN_ON(ret < 0)
 
     ret = device_add(dev.dev)
     WARN_ON(ret < 0)

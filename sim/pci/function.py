@@ -19,7 +19,8 @@ tests can name them; the chain starts at ``PCI_CAPABILITY_LIST``):
 0x48       Advanced Features capability (optional): TP and FLR capable bits, a
            write of ``PCI_AF_CTRL_FLR`` performs an FLR.
 0x50       MSI-X capability (optional): table size (RO), Enable and Function Mask
-           (RW); the table and PBA sit in BAR 0.
+           (RW); the table (BIR 0, offset 0) and the PBA (BIR 0, after the table)
+           sit in BAR 0's memory (see "Memory space" below).
 0x60       PCI Express capability, version 2 (optional, so a conventional function
            such as ISM can be modelled): Device Capabilities (FLR bit if
            ``flr=True``), Device Control (a write with ``PCI_EXP_DEVCTL_BCR_FLR``
@@ -29,6 +30,18 @@ tests can name them; the chain starts at ``PCI_CAPABILITY_LIST``):
 0xc0-0xff  device-specific scratch registers (RW, reset to 0): stand-ins for the
            state a driver programs into a device, which a reset loses.
 =========  =======================================================================
+
+Memory space: each BAR decodes a block of its size, reached with
+``mem_read``/``mem_write`` (the s390 firmware's PCI load/store to address space
+0-5, a host bridge's MMIO).  While Command.Memory Space (``PCI_COMMAND_MEMORY``) is
+off the function does not decode memory: a request is an Unsupported Request, a
+write is dropped and a read returns all ones (counted in ``unsupported_requests``).
+BAR memory is plain read/write storage (device registers stand-ins, 0 after reset)
+except, in BAR 0 of an MSI-X function, the MSI-X table: ``msix_table_size``
+entries of 16 bytes (Message Address, Message Upper Address, Message Data: RW;
+Vector Control: bit 0, Mask, RW, reserved bits read 0), reset to address and data 0
+with Mask set (PCIe Base Spec, MSI-X Table), and the PBA (read-only, all 0: no
+interrupt is ever pending, interrupts are not modelled).
 
 A PCI Express function has 4096 bytes of config space (no extended capabilities:
 the header at 0x100 reads 0); a conventional one has 256, and reads past the end
@@ -49,6 +62,15 @@ msix_table_size=8, subsystem_vendor=0, subsystem_device=0)``
     Dropped while inaccessible or past the end.
 ``accessible`` (attribute) / ``set_accessible(flag)``
     False models a function in an error state: it answers nothing.
+``mem_read(bar, offset, size) -> int`` / ``mem_write(bar, offset, size, value)``
+    ``size`` 1, 2, 4 or 8, little-endian.  All ones / dropped while inaccessible,
+    past the BAR's end, or while Memory Space is off (an Unsupported Request).
+``msix_entry(index) -> (address_lo, address_hi, data, vector_control)``
+    The table entry as the device holds it (for tests; no decoding check).
+``unsupported_requests`` (attribute)
+    Memory requests rejected because Memory Space was off.
+``bar_sizes`` (attribute)
+    The BAR sizes given at construction (what the platform reports to the OS).
 ``hot_reset()``
     A conventional reset from outside (slot/bus reset, the firmware re-enabling the
     function): records ``"hot"``.
@@ -66,7 +88,7 @@ msix_table_size=8, subsystem_vendor=0, subsystem_device=0)``
 
 A reset returns every register to its power-on value: Command 0, BARs 0, Device
 Control and the other control registers to their defaults, scratch registers 0,
-power state D0.
+power state D0; BAR memory 0 and the MSI-X table as at power-on.
 """
 
 from __future__ import annotations
@@ -128,6 +150,9 @@ from uapi.linux.pci_regs import (
     PCI_INTERRUPT_LINE,
     PCI_INTERRUPT_PIN,
     PCI_LATENCY_TIMER,
+    PCI_MSIX_ENTRY_CTRL_MASKBIT,
+    PCI_MSIX_ENTRY_SIZE,
+    PCI_MSIX_ENTRY_VECTOR_CTRL,
     PCI_MSIX_FLAGS,
     PCI_MSIX_FLAGS_ENABLE,
     PCI_MSIX_FLAGS_MASKALL,
@@ -228,6 +253,11 @@ class PciFunction:
         self.af_flr_capable = af and af_flr
         self.pm = pm
         self.msix = msix
+        self.msix_table_size = msix_table_size if msix else 0
+        #: The BAR sizes, as the platform reports them (CLP Query PCI Function).
+        self.bar_sizes: tuple[int, ...] = tuple(bars)
+        #: Memory requests answered with Unsupported Request (Memory Space off).
+        self.unsupported_requests = 0
         self.cfg_size = PCI_CFG_SPACE_EXP_SIZE if pcie else PCI_CFG_SPACE_SIZE
         #: False: the function is in an error state and answers nothing.
         self.accessible = True
@@ -318,6 +348,18 @@ class PciFunction:
         #: The power-on image every reset returns to.
         self._reset_image = bytes(self._cfg)
 
+        # Memory space: one block per BAR; in BAR 0 of an MSI-X function the table
+        # (every entry masked at power-on) and after it the PBA.
+        mem = [bytearray(size) for size in bars]
+        if msix:
+            if not bars or bars[0] < self._msix_pba_end():
+                raise ValueError("BAR 0 is too small for the MSI-X table and PBA")
+            for i in range(msix_table_size):
+                ctrl = i * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL
+                mem[0][ctrl : ctrl + 4] = PCI_MSIX_ENTRY_CTRL_MASKBIT.to_bytes(4, "little")
+        self._mem = mem
+        self._mem_reset_image = [bytes(m) for m in mem]
+
     def __repr__(self) -> str:
         vendor = int.from_bytes(self._cfg[0:2], "little")
         device = int.from_bytes(self._cfg[2:4], "little")
@@ -393,7 +435,69 @@ class PciFunction:
         with self._lock:
             self._reset("hot")
 
+    def mem_read(self, bar: int, offset: int, size: int) -> int:
+        """A memory read request to BAR ``bar`` at ``offset``."""
+        _check_mem_size(size)
+        with self._lock:
+            if not self._mem_decodes(bar, offset, size):
+                return (1 << (8 * size)) - 1
+            return int.from_bytes(self._mem[bar][offset : offset + size], "little")
+
+    def mem_write(self, bar: int, offset: int, size: int, value: int) -> None:
+        """A memory write request to BAR ``bar`` at ``offset``; dropped unless the
+        function decodes it (see the module docstring)."""
+        _check_mem_size(size)
+        with self._lock:
+            if not self._mem_decodes(bar, offset, size):
+                return
+            data = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+            mem = self._mem[bar]
+            for i, byte in enumerate(data):
+                off = offset + i
+                if self.msix and bar == 0 and off < self._msix_pba_end():
+                    byte = self._msix_byte(off, byte)
+                mem[off] = byte
+
+    def msix_entry(self, index: int) -> tuple[int, int, int, int]:
+        """MSI-X table entry ``index``: (address_lo, address_hi, data, vector control)."""
+        if not 0 <= index < self.msix_table_size:
+            raise IndexError(f"MSI-X table entry {index} (table size {self.msix_table_size})")
+        with self._lock:
+            base = index * PCI_MSIX_ENTRY_SIZE
+            raw = self._mem[0][base : base + PCI_MSIX_ENTRY_SIZE]
+            lo, hi, data, ctrl = (int.from_bytes(raw[i : i + 4], "little") for i in range(0, 16, 4))
+            return lo, hi, data, ctrl
+
     # -- behaviour ------------------------------------------------------------------
+
+    def _mem_decodes(self, bar: int, offset: int, size: int) -> bool:
+        """Whether a memory request reaches the BAR: the function answers, the
+        request lies inside the BAR, and Memory Space is on (else the request is an
+        Unsupported Request)."""
+        if not self.accessible or not 0 <= bar < len(self._mem):
+            return False
+        if offset < 0 or offset + size > len(self._mem[bar]):
+            return False
+        if not self._get(PCI_COMMAND, 2) & PCI_COMMAND_MEMORY:
+            self.unsupported_requests += 1
+            return False
+        return True
+
+    def _msix_pba_end(self) -> int:
+        table_end = (self.msix_table_size * PCI_MSIX_ENTRY_SIZE + 7) & ~7
+        return table_end + ((self.msix_table_size + 63) // 64) * 8
+
+    def _msix_byte(self, off: int, byte: int) -> int:
+        """The byte a write leaves at ``off`` in the MSI-X table or PBA."""
+        table_end = self.msix_table_size * PCI_MSIX_ENTRY_SIZE
+        if off >= table_end:
+            return self._mem[0][off]  # PBA and the gap before it: read-only
+        if off % PCI_MSIX_ENTRY_SIZE == PCI_MSIX_ENTRY_VECTOR_CTRL:
+            return byte & PCI_MSIX_ENTRY_CTRL_MASKBIT
+        if off % PCI_MSIX_ENTRY_SIZE > PCI_MSIX_ENTRY_VECTOR_CTRL:
+            return 0  # reserved bits of Vector Control
+        return byte
+
 
     def _refresh_status(self) -> None:
         if self.pcie:
@@ -421,9 +525,16 @@ class PciFunction:
 
     def _reset(self, kind: str) -> None:
         self._cfg[:] = self._reset_image
+        for mem, image in zip(self._mem, self._mem_reset_image, strict=True):
+            mem[:] = image
         self.resets.append(kind)
         for fn in tuple(self.reset_listeners):
             fn(self, kind)
+
+
+def _check_mem_size(size: int) -> None:
+    if size not in (1, 2, 4, 8):
+        raise ValueError(f"memory access of {size} bytes (must be 1, 2, 4 or 8)")
 
 
 def _check_size(size: int) -> None:

@@ -20,16 +20,21 @@ as the current one, calls the function with a :class:`Run`, and returns a
 :class:`~sim.zpci.firmware.ZpciFirmware` itself and hands it to
 :meth:`Run.record`), which starts recording the host kernel and the firmware
 (:mod:`sim.record`); it checks what should have happened with :meth:`Run.expect`
-and the step finders (:meth:`Run.find`, :meth:`Run.expect_order`).  A failed
-expectation ends the run: the result says which.  Whatever the run leaves (the
-recorder, the machine) is taken down by :func:`run_scenario`, also on failure.
+and the step finders (:meth:`Run.find`, :meth:`Run.expect_order`).  An unmet
+expectation is collected and the run goes on to its end, so that a run on another
+tree (``zpcisim compare``, ``zpcisim run --kernel``) shows everything that tree does
+and the result lists every unmet expectation (:attr:`Result.unmet`).  Only
+:meth:`Run.require` (a precondition the rest cannot do without) and a crash of the
+scenario end a run early.  Whatever the run leaves (the recorder, the machine) is
+taken down by :func:`run_scenario`, also on failure.
 
-A run also fails when a kernel reported a lock-order problem or a WARN during it:
-the host kernel's (:data:`kernel.lib.lockdep.reports`, :data:`kernel.lib.bug.warnings`,
-watched from the start of the run to the end of its teardown) or a guest kernel's
-(its VMM keeps them in the timeline, :attr:`~sim.timeline.Timeline.reports`).
-``Result.failed`` then names the first report (``the host kernel reported: possible
-circular locking dependency detected: ...``), and what else ended the run after it.
+Every run also expects that no kernel made a lockdep report or WARNed during it: the
+host kernel (:data:`kernel.lib.lockdep.reports`, :data:`kernel.lib.bug.warnings`,
+watched from the start of the run to the end of its teardown) or a guest kernel (its
+VMM keeps them in the timeline, :attr:`~sim.timeline.Timeline.reports`, and ends the
+run).  Each report is an unmet expectation, listed before the scenario's own in
+:attr:`Result.unmet`, one line naming it (``the host kernel reported: possible
+circular locking dependency detected: ...``).
 
 Runs must be deterministic in their order of steps: a scenario waits for the
 kernel's event thread (``fw.wait_events_handled()``) before its next step and never
@@ -44,6 +49,8 @@ import pkgutil
 import re
 import traceback
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Final
 
 import attrs
 
@@ -53,12 +60,14 @@ from sim.guest.process import GuestReported
 from sim.host import Host
 from sim.pci.function import PciFunction
 from sim.record import Recorder
-from sim.timeline import KernelReport, Step, Timeline, use
+from sim.timeline import Step, Timeline, use
 from sim.zpci.firmware import ZpciFirmware
 
 __all__ = [
+    "MAX_ERRORS",
     "ORDER",
     "SCENARIOS",
+    "Errors",
     "ExpectationFailed",
     "Result",
     "Run",
@@ -70,7 +79,53 @@ __all__ = [
 
 
 class ExpectationFailed(Exception):
-    """A scenario's expectation did not hold; the message names it."""
+    """A precondition of a scenario (:meth:`Run.require`) did not hold; the message
+    names it.  The run ends there."""
+
+
+@attrs.frozen
+class Errors:
+    """The errors a scenario injects, which the user may choose
+    (``zpcisim run NAME --pec HEX --errors N --fid HEX``): the PEC of each error in
+    turn (``pecs``; a user's ``--pec`` makes them all the same), how many (``count``),
+    and the function they hit (``fid``).  ``fixed_fids`` are the scenario's other
+    functions, which ``fid`` must not be."""
+
+    pecs: tuple[int, ...]
+    count: int
+    fid: int
+    fixed_fids: tuple[int, ...] = ()
+
+    def pec(self, n: int) -> int:
+        """The PEC of error ``n`` (from 0), the ``pecs`` taken in turn."""
+        return self.pecs[n % len(self.pecs)]
+
+    def all_pecs(self) -> list[int]:
+        """The PECs of the ``count`` errors, in order."""
+        return [self.pec(n) for n in range(self.count)]
+
+    def chosen(self, *, pec: int | None = None, count: int | None = None, fid: int | None = None) -> Errors:
+        """These errors with the user's choices put in (None: keep the default);
+        ``ValueError`` naming the option for a choice the scenario cannot take."""
+        if pec is not None and not 0 <= pec <= 0xFFFF:
+            raise ValueError(f"--pec 0x{pec:x}: a PEC is 16 bits (0x0 to 0xffff)")
+        if count is not None and not 1 <= count <= MAX_ERRORS:
+            raise ValueError(f"--errors {count}: from 1 to {MAX_ERRORS}")
+        if fid is not None:
+            if not 0 <= fid <= 0xFFFFFFFF:
+                raise ValueError(f"--fid 0x{fid:x}: a function id is 32 bits")
+            if fid in self.fixed_fids:
+                raise ValueError(f"--fid 0x{fid:x}: the scenario's other function has that fid")
+        return attrs.evolve(
+            self,
+            pecs=self.pecs if pec is None else (pec,),
+            count=self.count if count is None else count,
+            fid=self.fid if fid is None else fid,
+        )
+
+
+#: The most errors ``--errors`` may ask for.
+MAX_ERRORS: Final = 64
 
 
 @attrs.frozen
@@ -79,21 +134,27 @@ class Scenario:
     description: str
     run: Callable[[Run], None]
     module: str
+    #: the errors it injects by default, if the user may choose them
+    errors: Errors | None = None
 
 
 #: name -> scenario, in registration order.
 SCENARIOS: dict[str, Scenario] = {}
 
 
-def scenario(name: str, description: str) -> Callable[[Callable[[Run], None]], Callable[[Run], None]]:
+def scenario(
+    name: str, description: str, *, errors: Errors | None = None
+) -> Callable[[Callable[[Run], None]], Callable[[Run], None]]:
     """Register ``fn(run: Run) -> None`` as scenario ``name`` (one-line
-    ``description``).  A name may be registered once."""
+    ``description``); ``errors``, the errors it injects (which the user may then
+    choose; the function reads them as ``run.errors``).  A name may be registered
+    once."""
 
     def register(fn: Callable[[Run], None]) -> Callable[[Run], None]:
         old = SCENARIOS.get(name)
         if old is not None and old.module != fn.__module__:
             raise ValueError(f"scenario {name!r} is already registered by {old.module}")
-        SCENARIOS[name] = Scenario(name, description, fn, fn.__module__)
+        SCENARIOS[name] = Scenario(name, description, fn, fn.__module__, errors)
         return fn
 
     return register
@@ -153,13 +214,25 @@ class Run:
     """What a scenario function gets: the timeline, the switches, and helpers to
     build and record the machine and to check the outcome."""
 
-    def __init__(self, timeline: Timeline, *, verbose: bool = False) -> None:
+    def __init__(self, timeline: Timeline, *, verbose: bool = False, errors: Errors | None = None) -> None:
         self.timeline = timeline
         self.verbose = verbose
+        #: the errors to inject (the scenario's own, or the user's choice)
+        self._errors = errors
         self.recorder = Recorder(timeline, verbose=verbose)
         self._cleanups: list[Callable[[], None]] = []
         #: objects the scenario hands to its caller (tests read the final state)
         self.kept: dict[str, object] = {}
+        #: the expectations that did not hold, in the order they were checked
+        self.unmet: list[str] = []
+
+    @property
+    def errors(self) -> Errors:
+        """The errors this run injects (``ValueError`` for a scenario registered
+        without ``errors=``)."""
+        if self._errors is None:
+            raise ValueError("this scenario was registered without errors=")
+        return self._errors
 
     # -- building --------------------------------------------------------------------
 
@@ -195,9 +268,18 @@ class Run:
 
     # -- checking --------------------------------------------------------------------
 
-    def expect(self, cond: object, what: str) -> None:
-        """End the run as failed, naming ``what``, unless ``cond`` holds."""
+    def expect(self, cond: object, what: str) -> bool:
+        """Whether ``cond`` holds; if not, ``what`` is recorded as unmet (the run
+        fails, and goes on)."""
         if not cond:
+            self.unmet.append(what)
+        return bool(cond)
+
+    def require(self, cond: object, what: str) -> None:
+        """End the run here, as failed, naming ``what``, unless ``cond`` holds: for a
+        precondition without which the rest of the scenario cannot run."""
+        if not cond:
+            self.unmet.append(what)
             raise ExpectationFailed(what)
 
     def find(
@@ -224,16 +306,17 @@ class Run:
         actor: str | None = None,
         kind: str | None = None,
         after: int = 0,
-    ) -> Step:
+    ) -> Step | None:
+        """The step :meth:`find` finds; None, recorded as unmet, when there is none."""
         step = self.find(pattern, actor=actor, kind=kind, after=after)
         where = f" after step {after}" if after else ""
         self.expect(step is not None, f"a {actor or 'any'}/{kind or 'any'} step with {pattern!r}{where}")
-        assert step is not None
         return step
 
     def expect_order(self, *patterns: str | tuple[str, str, str], after: int = 0) -> list[Step]:
         """Each pattern's step comes after the previous one's.  A pattern is a text
-        or ``(actor, kind, text)``.  The steps found."""
+        or ``(actor, kind, text)``.  A missing step is recorded as unmet and the next
+        pattern is looked for after the last step found.  The steps found."""
         found: list[Step] = []
         for p in patterns:
             if isinstance(p, tuple):
@@ -241,8 +324,9 @@ class Run:
                 step = self.expect_step(text, actor=actor, kind=kind, after=after)
             else:
                 step = self.expect_step(p, after=after)
-            found.append(step)
-            after = step.seq
+            if step is not None:
+                found.append(step)
+                after = step.seq
         return found
 
     def close(self) -> None:
@@ -255,16 +339,20 @@ class Run:
 
 @attrs.define
 class Result:
-    """How a run ended: ``passed``, or ``failed`` naming the kernel report
-    (``"the host kernel reported: ..."``), the expectation (``"expectation not met:
-    ..."``) or the crash (``"the run crashed: ..."``) that failed it; the recorded
-    ``timeline``."""
+    """How a run ended: ``passed``, or ``failed`` saying why in one line (the first
+    unmet expectation, ``"expectation not met: ..."``, with how many more; or the crash,
+    ``"the run crashed: ..."``); ``unmet`` lists every expectation that did not hold
+    -- first a line for each kernel report (``"the guest kernel reported: ..."``; the
+    reports themselves are ``timeline.reports``) --, ``crashed`` the crash if there
+    was one; the recorded ``timeline``."""
 
     name: str
     timeline: Timeline
     passed: bool
     failed: str | None = None
     kept: dict[str, object] = attrs.field(factory=dict)
+    unmet: list[str] = attrs.field(factory=list)
+    crashed: str | None = None
 
     @property
     def steps(self) -> list[Step]:
@@ -314,49 +402,70 @@ def _host_reports(timeline: Timeline) -> Iterator[None]:
         lockdep_report_unsubscribe(lockdep_report)
 
 
+def _where(filename: str) -> str:
+    """``filename`` relative to the tree this package is in (the same in every tree
+    and checkout), or as it is when it lies outside."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        return str(Path(filename).resolve().relative_to(root))
+    except ValueError:
+        return filename
+
+
 @contextlib.contextmanager
-def _running(timeline: Timeline, verbose: bool) -> Iterator[Run]:
+def _running(timeline: Timeline, verbose: bool, errors: Errors | None) -> Iterator[Run]:
     with _host_reports(timeline):
-        r = Run(timeline, verbose=verbose)
-        try:
-            with use(timeline):
+        r = Run(timeline, verbose=verbose, errors=errors)
+        with use(timeline):  # the clean-ups (closes, shutdowns) are steps too
+            try:
                 yield r
-        finally:
-            r.close()
-
-
-def _failure(reports: list[KernelReport], failed: str | None) -> str | None:
-    """What ``Result.failed`` says: the first kernel report, how many more, and what
-    else ended the run."""
-    if not reports:
-        return failed
-    msg = reports[0].summary()
-    if len(reports) > 1:
-        msg += f" (and {len(reports) - 1} more kernel report{'s' if len(reports) > 2 else ''})"
-    return f"{msg}; then {failed}" if failed else msg
+            finally:
+                r.close()
 
 
 def run_scenario(
-    name: str, *, verbose: bool = False, on_step: Callable[[Step], None] | None = None
+    name: str,
+    *,
+    verbose: bool = False,
+    on_step: Callable[[Step], None] | None = None,
+    pec: int | None = None,
+    count: int | None = None,
+    fid: int | None = None,
 ) -> Result:
     """Run scenario ``name`` (``KeyError`` if there is none); ``on_step`` sees each
-    step as it is recorded."""
+    step as it is recorded.  ``pec``, ``count`` and ``fid`` choose the errors it
+    injects (:meth:`Errors.chosen`; ``ValueError`` for a scenario that injects none
+    or a choice it cannot take)."""
     sc = load()[name]
+    errors = sc.errors
+    if pec is not None or count is not None or fid is not None:
+        if errors is None:
+            raise ValueError(f"{name} injects no errors to choose")
+        errors = errors.chosen(pec=pec, count=count, fid=fid)
     timeline = Timeline()
     if on_step is not None:
         timeline.subscribe(on_step)
-    failed: str | None = None
+    crashed: str | None = None
     kept: dict[str, object] = {}
+    unmet: list[str] = []
     try:
-        with _running(timeline, verbose) as r:
-            kept = r.kept
+        with _running(timeline, verbose, errors) as r:
+            kept, unmet = r.kept, r.unmet
             sc.run(r)
-    except ExpectationFailed as e:
-        failed = f"expectation not met: {e}"
+    except ExpectationFailed:
+        pass  # recorded in unmet by Run.require
     except GuestReported:
         pass  # the VMM ended the run on the guest kernel's reports, named below
     except Exception as e:  # the scenario itself broke: a failed run, said clearly
         tb = traceback.extract_tb(e.__traceback__)[-1]
-        failed = f"the run crashed: {type(e).__name__}: {e} ({tb.filename}:{tb.lineno})"
-    failed = _failure(timeline.reports, failed)
-    return Result(name, timeline, failed is None, failed, kept)
+        crashed = f"{type(e).__name__}: {e} ({_where(tb.filename)}:{tb.lineno})"
+    # every run also expects that no kernel made a lockdep report or WARNed: each
+    # report is an unmet expectation, named first
+    unmet = [rep.summary() for rep in timeline.reports] + list(unmet)
+    failed: str | None = None
+    if crashed is not None:
+        failed = f"the run crashed: {crashed}"
+    elif unmet:
+        more = f" (and {len(unmet) - 1} more)" if len(unmet) > 1 else ""
+        failed = f"expectation not met: {unmet[0]}{more}"
+    return Result(name, timeline, failed is None, failed, kept, list(unmet), crashed)

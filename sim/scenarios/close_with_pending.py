@@ -43,5 +43,8 @@ def run(r: Run) -> None:
     r.on_exit(second.close)
     r.expect(second.get_error() is None, "the next opener's GET finds nothing")
     r.expect_step(
-        "VFIO_DEVICE_FEATURE(GET|ZPCI_ERROR) = -ENOMSG", actor="user-driver", kind="ioctl", after=closed.seq
+        "VFIO_DEVICE_FEATURE(GET|ZPCI_ERROR) = -ENOMSG",
+        actor="user-driver",
+        kind="ioctl",
+        after=start if closed is None else closed.seq,
     )

@@ -31,6 +31,7 @@ from kernel.pci.access import pci_read_config_dword
 from sim.drivers.nvme_like import CONTROLLER_CONFIG
 from sim.pci.function import PciFunction
 from sim.scenarios import Run, scenario
+from sim.scenarios._common import kernel_series
 from sim.timeline import Step, acting_as
 from sim.vmm.qemu import Qemu
 from uapi.linux.pci_regs import PCI_BASE_ADDRESS_0
@@ -50,6 +51,7 @@ BAR0: Final = 0xC0000000
 def run(r: Run) -> None:
     qemu = Qemu()
     qemu.start_guest()  # the guest's interpreter loads the kernel while the host boots
+    r.keep("qemu", qemu)  # tests check the guest's process is gone
     try:
         fn = PciFunction(VENDOR, DEVICE, class_code=0x010802)
         host = r.boot({FID: fn})
@@ -90,7 +92,6 @@ def run(r: Run) -> None:
 
     r.timeline.subscribe(watch)
 
-    reports = len(host.fw.reports)
     for n, pec in enumerate((0x3A, 0x3D)):
         start = r.timeline.steps[-1].seq
         host.fw.inject_error(FID, pec=pec)
@@ -99,15 +100,6 @@ def run(r: Run) -> None:
         # the run still shows what the host does with the error before it stops.
         r.expect(pbdev.err_handler, "the VMM's PROBE of VFIO_DEVICE_FEATURE_ZPCI_ERROR succeeds")
         r.expect(pbdev.vfio.err_eventfd >= 0, "the VMM registered its error eventfd")
-        for rep in host.fw.reports[reports:]:
-            lines = rep.text.splitlines()
-            r.timeline.record(
-                "firmware",
-                "note",
-                f"SCLP error notification from the host for fid 0x{rep.fid:x}: " + ", ".join(lines[:2]),
-                fid=rep.fid,
-            )
-        reports = len(host.fw.reports)
         with acting_as("qemu"):
             fired = qemu.poll()
         r.expect(fired == 1, f"the VMM's error eventfd fired for error 0x{pec:x}")
@@ -117,7 +109,7 @@ def run(r: Run) -> None:
             ("host", "log", f"Event 0x{pec:x} reports an error for PCI function 0x{FID:x}"),
             ("host", "irq", "eventfd_signal"),
             ("host", "log", "Leaving recovery of pass-through device to user-space"),
-            ("firmware", "note", "report: recovery, status: in progress"),
+            ("firmware", "clp", "report: recovery, status: in progress"),
             ("qemu", "irq", "read eventfd"),
             ("qemu", "ioctl", f"VFIO_DEVICE_FEATURE(GET|ZPCI_ERROR) = 0 (PEC 0x{pec:x}"),
             ("qemu", "event", f"inject error event into the guest: PEC 0x{pec:x}"),
@@ -138,7 +130,12 @@ def run(r: Run) -> None:
             after=start,
         )
         r.expect(pbdev.resets[n:] == [0], f"VFIO_DEVICE_RESET returned 0 for error 0x{pec:x}")
-        r.expect(after_reset[n:] == [BAR0], f"reset_done put back the open-time state (error 0x{pec:x})")
+        r.expect(
+            after_reset[n:] == [BAR0],
+            f"reset_done put back the open-time state (error 0x{pec:x})"
+            if kernel_series() == "v17"
+            else f"the open-time state is back without reset_done: nothing changed it (error 0x{pec:x})",
+        )
         fwfn = host.fw.function(FID)
         r.expect(fwfn.enabled and not fwfn.error, f"the function is enabled, not in error (0x{pec:x})")
         pdev = host.pdev(FID)

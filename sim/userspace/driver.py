@@ -30,12 +30,21 @@ import ctypes
 import errno
 import os
 import select
+import struct
 from typing import Final
 
 import uapi.linux.vfio as V
+from sim.record import record_close
 from sim.timeline import acting_as
 from sim.userspace import syscalls
-from sim.userspace.vfio_v17 import VFIO_DEVICE_FEATURE_ZPCI_ERROR, vfio_device_feature_zpci_err
+from sim.userspace.zpci_err import (
+    VFIO_DEVICE_FEATURE_ZPCI_ERROR,
+    ZpciErrorRecord,
+    ZpciErrReader,
+    read_zpci_base,
+    vfio_device_feature_zpci_err_v17,
+    zpci_err_uapi,
+)
 
 __all__ = ["ACTOR", "UserDriver", "ZpciErrFeature"]
 
@@ -49,9 +58,10 @@ class _ErrIrqSet(ctypes.BigEndianStructure):
 
 
 class ZpciErrFeature(ctypes.BigEndianStructure):
-    """``struct vfio_device_feature`` followed by ``struct vfio_device_feature_zpci_err``."""
+    """``struct vfio_device_feature`` followed by v17's ``struct
+    vfio_device_feature_zpci_err`` (what PROBE is sized with)."""
 
-    _fields_ = [("hdr", V.vfio_device_feature), ("err", vfio_device_feature_zpci_err)]
+    _fields_ = [("hdr", V.vfio_device_feature), ("err", vfio_device_feature_zpci_err_v17)]
 
 
 class UserDriver:
@@ -63,8 +73,9 @@ class UserDriver:
         self.fd = -1
         self.iommufd = -1
         self.efd = -1
-        self.records: list[vfio_device_feature_zpci_err] = []
+        self.records: list[ZpciErrorRecord] = []
         self._config_offset: int | None = None
+        self._err_reader: ZpciErrReader | None = None
 
     def open(self) -> None:
         with acting_as(ACTOR):
@@ -119,26 +130,42 @@ class UserDriver:
             syscalls.eventfd_read(self.efd)
             return True
 
-    def get_error(self, buf: ZpciErrFeature | None = None) -> vfio_device_feature_zpci_err | None:
-        """One GET: the oldest pending record, or None on ENOMSG.  ``buf`` lets the
-        caller choose the buffer (one that faults, say); other errors raise."""
+    def zpci_err_reader(self) -> ZpciErrReader:
+        """How this kernel hands out error records: the zPCI base capability of
+        ``VFIO_DEVICE_GET_INFO`` says (version 3: an opaque buffer of
+        ``ccdf_err_length`` bytes, as merged for Linux 7.3; older: v17's struct).
+        Asked once, at the first GET."""
+        if self._err_reader is None:
+            with acting_as(ACTOR):
+                buf = bytearray(4096)
+                struct.pack_into(">I", buf, 0, len(buf))
+                syscalls.ioctl(self.fd, V.VFIO_DEVICE_GET_INFO, buf)
+                info = V.vfio_device_info.from_buffer_copy(buf)
+                base = None
+                off = info.cap_offset if info.flags & V.VFIO_DEVICE_FLAGS_CAPS else 0
+                while off and off + ctypes.sizeof(V.vfio_info_cap_header) <= len(buf):
+                    cap = V.vfio_info_cap_header.from_buffer_copy(buf, off)
+                    if cap.id == V.VFIO_DEVICE_INFO_CAP_ZPCI_BASE:
+                        base = read_zpci_base(buf, off)
+                        break
+                    off = cap.next
+                kind, length = zpci_err_uapi(base)
+                self._err_reader = ZpciErrReader(self.fd, kind, length)
+        return self._err_reader
+
+    def get_error(self, fault: bool = False) -> ZpciErrorRecord | None:
+        """One GET: the oldest pending record, or None on ENOMSG; other errors raise.
+        ``fault``: the buffer the record would go to faults (``mprotect(PROT_NONE)``)."""
+        reader = self.zpci_err_reader()
         with acting_as(ACTOR):
-            f = buf if buf is not None else ZpciErrFeature()
-            f.hdr.argsz = ctypes.sizeof(ZpciErrFeature)
-            f.hdr.flags = V.VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_ZPCI_ERROR
-            try:
-                syscalls.ioctl(self.fd, V.VFIO_DEVICE_FEATURE, f)
-            except OSError as e:
-                if e.errno == errno.ENOMSG:
-                    return None
-                raise
-            rec = vfio_device_feature_zpci_err.from_buffer_copy(f.err)
-            self.records.append(rec)
+            rec = reader.get(fault=fault)
+            if rec is not None:
+                self.records.append(rec)
             return rec
 
-    def drain(self) -> list[vfio_device_feature_zpci_err]:
+    def drain(self) -> list[ZpciErrorRecord]:
         """GET until ENOMSG; the records, oldest first."""
-        out: list[vfio_device_feature_zpci_err] = []
+        out: list[ZpciErrorRecord] = []
         while (rec := self.get_error()) is not None:
             out.append(rec)
         return out
@@ -148,7 +175,7 @@ class UserDriver:
         with acting_as(ACTOR):
             return int(syscalls.ioctl(self.fd, V.VFIO_DEVICE_RESET, 0))
 
-    def recover(self, timeout: float = 5.0) -> list[vfio_device_feature_zpci_err]:
+    def recover(self, timeout: float = 5.0) -> list[ZpciErrorRecord]:
         """What the program does when told of an error: wait for the eventfd, fetch
         every record, reset the device.  The records (empty if none came)."""
         if not self.wait_error(timeout):
@@ -171,6 +198,8 @@ class UserDriver:
 
     def close(self) -> None:
         with acting_as(ACTOR):
+            if self.fd >= 0:
+                record_close(self.path)
             for fd in (self.fd, self.iommufd):
                 if fd >= 0:
                     syscalls.close(fd)

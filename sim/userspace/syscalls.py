@@ -60,10 +60,10 @@ from typing import Any, Final
 
 from kernel.lib import fs
 from kernel.lib.errno import IS_ERR
-from kernel.lib.uaccess import map_user, unmap_user
+from kernel.lib.uaccess import clear_faults, make_fault, map_user, unmap_user
 from sim import timeline
 
-__all__ = ["close", "eventfd_read", "ioctl", "open", "pread", "pwrite"]
+__all__ = ["alloc", "close", "eventfd_read", "free", "ioctl", "open", "pread", "protect_none", "pwrite"]
 
 Buffer = bytearray | ctypes.Structure | ctypes.Array[Any] | memoryview
 
@@ -283,3 +283,33 @@ def close(fd: int) -> None:
     os.close(fd)
     if ret < 0:
         _raise(-ret)
+
+
+def alloc(size: int) -> ctypes.Array[ctypes.c_uint8]:
+    """Memory the program owns, as ``malloc(size)`` gives it: zeroed, and mapped in the
+    model's user address space until :func:`free`, so the kernel may copy to or from
+    its address (``ctypes.addressof``) -- the buffer behind a pointer in a uAPI struct,
+    such as the ``data`` of ``struct vfio_device_feature_zpci_err``."""
+    if size <= 0:
+        raise ValueError(f"alloc() of {size} bytes")
+    buf = (ctypes.c_uint8 * size)()
+    map_user(buf)
+    return buf
+
+
+def free(buf: ctypes.Array[ctypes.c_uint8]) -> None:
+    """Give back memory from :func:`alloc` (the kernel can no longer reach it)."""
+    if id(buf) in _protected:
+        _protected.discard(id(buf))
+        clear_faults()
+    unmap_user(buf)
+
+
+_protected: set[int] = set()
+
+
+def protect_none(buf: ctypes.Array[ctypes.c_uint8], offset: int = 0) -> None:
+    """``mprotect(PROT_NONE)`` of ``buf`` from ``offset`` on (memory from :func:`alloc`):
+    the kernel's copies to or from it fault until :func:`free`."""
+    _protected.add(id(buf))
+    make_fault(ctypes.addressof(buf) + offset, len(buf) - offset)

@@ -83,7 +83,7 @@ class Qemu:
     def start_guest(self) -> None:
         """Start the guest's interpreter; it loads the kernel in the background."""
         self.guest.start()
-        record("note", f"guest process started (pid {self.guest.pid})", pid=self.guest.pid)
+        record("note", "guest process started")
 
     def boot_guest(self, **config: bool) -> dict[str, Any]:
         """Boot the guest kernel on this VMM and register its NVMe-like driver for
@@ -129,7 +129,7 @@ class Qemu:
                 continue
             record(
                 "irq",
-                f"error eventfd {pbdev.vfio.err_eventfd} of fid 0x{pbdev.fid:x} is readable",
+                f"the error eventfd of fid 0x{pbdev.fid:x} is readable",
                 fid=pbdev.fid,
             )
             if pbdev.vfio.err_notifier_test_and_clear():
@@ -184,6 +184,8 @@ class Qemu:
 
     def shutdown(self) -> None:
         """Stop the guest (killing it if need be) and close the device files."""
+        if self.guest.alive():
+            record("note", "shut down: stop the guest, close the device files")
         try:
             self.guest.stop()
         finally:

@@ -25,6 +25,7 @@ which the model calls directly, is recorded here.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import select
 import struct
@@ -36,8 +37,15 @@ from kernel.s390.include.asm.kvm_host import kvm
 from kernel.virt.kvm.vfio import kvm_vfio_file_add
 from sim import timeline
 from sim.userspace import syscalls
-from sim.userspace.vfio_v17 import VFIO_DEVICE_FEATURE_ZPCI_ERROR, vfio_device_feature_zpci_err
-from uapi.linux.vfio_zdev import vfio_device_info_cap_zpci_base, vfio_device_info_cap_zpci_group
+from sim.userspace.zpci_err import (
+    VFIO_DEVICE_FEATURE_ZPCI_ERROR,
+    ZpciErrorRecord,
+    ZpciErrReader,
+    read_zpci_base,
+    vfio_device_info_cap_zpci_base_v3,
+    zpci_err_uapi,
+)
+from uapi.linux.vfio_zdev import vfio_device_info_cap_zpci_group
 
 __all__ = ["VfioPciDevice", "record"]
 
@@ -68,7 +76,7 @@ class VfioPciDevice:
         self.info = V.vfio_device_info()
         self.config_offset = 0
         self.config_size = 0
-        self.zpci_base: vfio_device_info_cap_zpci_base | None = None
+        self.zpci_base: vfio_device_info_cap_zpci_base_v3 | None = None
         self.zpci_group: vfio_device_info_cap_zpci_group | None = None
 
     # -- ioctls -----------------------------------------------------------------------
@@ -88,12 +96,12 @@ class VfioPciDevice:
         Raises OSError when the device cannot be opened or bound."""
         self.iommufd = syscalls.open("/dev/iommu")
         self.fd = syscalls.open(self.path)
-        record("note", f"open {self.path} = fd {self.fd}, /dev/iommu = fd {self.iommufd}")
+        record("note", f"open {self.path} and /dev/iommu")  # no fd numbers: they vary
         if self.vm is not None:
             rc = kvm_vfio_file_add(self.vm, self.fd)
             record(
                 "ioctl",
-                f"KVM_DEV_VFIO_FILE_ADD fd {self.fd} = {_ret_text(rc)}",
+                f"KVM_DEV_VFIO_FILE_ADD {self.path} = {_ret_text(rc)}",
                 request="KVM_DEV_VFIO_FILE_ADD",
                 ret=rc,
             )
@@ -139,11 +147,7 @@ class VfioPciDevice:
         while off and off + ctypes.sizeof(V.vfio_info_cap_header) <= len(buf) and seen < 64:
             cap = V.vfio_info_cap_header.from_buffer_copy(buf, off)
             if cap.id == V.VFIO_DEVICE_INFO_CAP_ZPCI_BASE:
-                self.zpci_base = vfio_device_info_cap_zpci_base.from_buffer_copy(
-                    buf[off : off + ctypes.sizeof(vfio_device_info_cap_zpci_base)].ljust(
-                        ctypes.sizeof(vfio_device_info_cap_zpci_base), b"\0"
-                    )
-                )
+                self.zpci_base = read_zpci_base(buf, off)
             elif cap.id == V.VFIO_DEVICE_INFO_CAP_ZPCI_GROUP:
                 self.zpci_group = vfio_device_info_cap_zpci_group.from_buffer_copy(
                     buf[off : off + ctypes.sizeof(vfio_device_info_cap_zpci_group)].ljust(
@@ -182,19 +186,23 @@ class VfioPciDevice:
         )
         return self.ioctl(V.VFIO_DEVICE_FEATURE, feature)
 
-    def get_zpci_error(self) -> tuple[int, vfio_device_feature_zpci_err | None]:
-        """(0, record) or (-errno, None); -ENOMSG: nothing (more) pending."""
-        hdr_size = ctypes.sizeof(V.vfio_device_feature)
-        buf = bytearray(hdr_size + ctypes.sizeof(vfio_device_feature_zpci_err))
-        hdr = V.vfio_device_feature.from_buffer(buf)
-        hdr.argsz = len(buf)
-        hdr.flags = V.VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_ZPCI_ERROR
-        del hdr
-        ret = self.ioctl(V.VFIO_DEVICE_FEATURE, buf)
-        if ret:
-            return ret, None
-        err = vfio_device_feature_zpci_err.from_buffer_copy(buf, hdr_size)
-        return 0, err
+    def get_zpci_error(self) -> tuple[int, ZpciErrorRecord | None]:
+        """(0, record) or (-errno, None); -ENOMSG: nothing (more) pending.  The record
+        comes through the uAPI the kernel offers: an opaque buffer of
+        ``ccdf_err_length`` bytes where the zPCI base capability is version 3 (as
+        merged), v17's struct otherwise (:mod:`sim.userspace.zpci_err`)."""
+        try:
+            kind, length = zpci_err_uapi(self.zpci_base)
+        except ValueError as e:
+            record("note", f"cannot read error records: {e}")
+            return -errno.EPROTO, None
+        try:
+            rec = ZpciErrReader(self.fd, kind, length).get()
+        except OSError as e:
+            return -(e.errno or errno.EIO), None
+        if rec is None:
+            return -errno.ENOMSG, None
+        return 0, rec
 
     # -- reset and config space ------------------------------------------------------------
 
@@ -234,6 +242,8 @@ class VfioPciDevice:
             return False
 
     def close(self) -> None:
+        if self.fd >= 0:
+            record("close", self.path, path=self.path)
         if self.err_eventfd >= 0:
             os.close(self.err_eventfd)
             self.err_eventfd = -1

@@ -32,9 +32,13 @@ What the kernel can ask (:class:`kernel.s390.machine.ZpciMachine`):
   code 3 for an invalid handle, cc 1 + status 4 for a function not enabled, cc 1 +
   status 8 for a permanently failed one, cc 1 + status 44 when the function is not in
   the state the reset undoes;
-* PCI load/store of config space: cc 3 invalid handle, cc 1 + status 4 not enabled,
-  cc 1 + status 8 while load/store is blocked by an error (the kernel then reads all
-  ones); any other address space cc 1 + status 20;
+* PCI load/store of config space (address space 15) and of BAR memory (address
+  spaces 0-5, BAR 0-5: the function's ``mem_read``/``mem_write``, where a function
+  with Memory Space off drops the store and answers the load with all ones): cc 3
+  invalid handle, cc 1 + status 4 not enabled, cc 1 + status 8 while load/store is
+  blocked by an error (the kernel then reads all ones); a BAR the function does not
+  have, or any other address space, cc 1 + status 20.  Query PCI Function reports
+  the BAR sizes (``bar_size``, log2) and 32-bit memory BARs (``bar``);
 * SCLP configure/deconfigure (response 0x0020, or 0x01F0 when the state does not
   allow it -- this model's choice of failure code) and error-notification reports,
   which are recorded in :attr:`reports`;
@@ -56,18 +60,25 @@ Observers (the scenario timeline) register ``fn(what, fields)`` in :attr:`listen
 before the kernel is told), ``"set_pci_fn"`` after each CLP Set PCI Function
 (``fid`` or None, ``fh``, ``oc``, ``rsp``, ``new_fh``) and ``"mpcifc"`` after each
 MPCIFC Reset Error / Reset Block (``fid`` or None, ``fh``, ``oc``, ``cc``,
-``status``).  A listener may be called with the firmware's lock held and must not
-call back into the firmware.
+``status``) and ``"report"`` when the kernel sends an SCLP error notification
+(``fid``, ``fh``, ``action``, ``text``: the report's log text).  A listener may be
+called with the firmware's lock held and must not call back into the firmware.
+
+:meth:`events_held` holds back the channel reports of the events raised inside it:
+the error has happened (the function is in the error state) but the kernel hears of
+it only when the block ends -- what a program that acts on an error before the
+host has handled it meets.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import ctypes
 import functools
 import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Final, Protocol
 
 import attrs
@@ -113,8 +124,10 @@ from kernel.s390.include.asm.pci_insn import (
     ZPCI_PCI_ST_FUNC_NOT_ENABLED,
     ZPCI_PCI_ST_INVAL_AS,
     ZPCI_PCIAS_CFGSPC,
+    ZPCI_PCIAS_MEMIO_0,
     zpci_fib,
 )
+from uapi.linux.pci_regs import PCI_STD_NUM_BARS
 
 __all__ = [
     "CONFIGURED",
@@ -159,6 +172,13 @@ class PciFunctionModel(Protocol):
     def set_accessible(self, accessible: bool) -> None: ...
 
     def hot_reset(self) -> None: ...
+
+    @property
+    def bar_sizes(self) -> tuple[int, ...]: ...
+
+    def mem_read(self, bar: int, offset: int, size: int) -> int: ...
+
+    def mem_write(self, bar: int, offset: int, size: int, value: int) -> None: ...
 
 
 def ccdf_err_bytes(
@@ -280,6 +300,7 @@ class ZpciFirmware:
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._after_set: list[FirmwareFunction] = []
         self._lock = threading.RLock()
+        self._held = 0
 
     def _notify(self, what: str, **fields: Any) -> None:
         for fn in tuple(self.listeners):
@@ -371,7 +392,26 @@ class ZpciFirmware:
 
         with self._lock:
             self.events.append((2, cc, ccdf))
+            if self._held:
+                return
         crw_handle_channel_report()
+
+    @contextlib.contextmanager
+    def events_held(self) -> Iterator[None]:
+        """Raise the events of the block (their effect on the functions is
+        immediate) but tell the kernel of them only when it ends (module docstring)."""
+        with self._lock:
+            self._held += 1
+        try:
+            yield
+        finally:
+            from kernel.s390.cio.chsc import crw_handle_channel_report
+
+            with self._lock:
+                self._held -= 1
+                pending = not self._held and bool(self.events)
+            if pending:
+                crw_handle_channel_report()
 
     def inject_error(self, fid: int, pec: int = 0x003A, *, fh: int | None = None, **ccdf: int) -> None:
         """Raise a PCI function error event (CCDF content code 1) for ``fid``.  Unless
@@ -515,6 +555,10 @@ class ZpciFirmware:
             r.rid_avail = 1
             r.rid = fn.devfn
         r.is_physfn = 0
+        for i, size in enumerate(fn.function.bar_sizes[:PCI_STD_NUM_BARS]):
+            if size:
+                r.bar_size[i] = size.bit_length() - 1
+                r.bar[i] = 0  # 32-bit, non-prefetchable memory BAR
         util = fn.util_str[:CLP_UTIL_STR_LEN]
         ctypes.memmove(ctypes.addressof(r.util_str), util, len(util))
         r.hdr.rsp = CLP_RC_OK
@@ -630,7 +674,10 @@ class ZpciFirmware:
             return None, 1, ZPCI_PCI_ST_FUNC_NOT_ENABLED
         if fn.blocked or fn.perm_failed:
             return None, 1, ZPCI_PCI_ST_FUNC_IN_ERR
-        if (req >> 16) & 0xFF != ZPCI_PCIAS_CFGSPC:
+        space = (req >> 16) & 0xFF
+        if space != ZPCI_PCIAS_CFGSPC and not (
+            ZPCI_PCIAS_MEMIO_0 <= space < len(fn.function.bar_sizes) and fn.function.bar_sizes[space]
+        ):
             return None, 1, ZPCI_PCI_ST_INVAL_AS
         return fn, 0, 0
 
@@ -640,7 +687,11 @@ class ZpciFirmware:
             fn, cc, status = self._ls_check(req)
             if fn is None:
                 return cc, 0, status
-            value = fn.function.config_read(offset, length)
+            space = (req >> 16) & 0xFF
+            if space == ZPCI_PCIAS_CFGSPC:
+                value = fn.function.config_read(offset, length)
+            else:
+                value = fn.function.mem_read(space - ZPCI_PCIAS_MEMIO_0, offset, length)
         # config data is little-endian; the load puts the bytes, in storage order, into
         # the rightmost bytes of the register
         data = int.from_bytes((value & ((1 << (8 * length)) - 1)).to_bytes(length, "little"), "big")
@@ -654,7 +705,11 @@ class ZpciFirmware:
             fn, cc, status = self._ls_check(req)
             if fn is None:
                 return cc, status
-            fn.function.config_write(offset, length, value)
+            space = (req >> 16) & 0xFF
+            if space == ZPCI_PCIAS_CFGSPC:
+                fn.function.config_write(offset, length, value)
+            else:
+                fn.function.mem_write(space - ZPCI_PCIAS_MEMIO_0, offset, length, value)
         return 0, 0
 
     def sclp_pci_cfg(self, cmdw: int, fid: int) -> int:
@@ -675,5 +730,7 @@ class ZpciFirmware:
 
     def sclp_errnotify(self, action: int, atype: int, fh: int, fid: int, data: bytes) -> int:
         with self._lock:
-            self.reports.append(SclpReport(action, atype, fh, fid, bytes(data)))
+            report = SclpReport(action, atype, fh, fid, bytes(data))
+            self.reports.append(report)
+            self._notify("report", fid=fid, fh=fh, action=action, text=report.text)
             return SCLP_RC_DONE

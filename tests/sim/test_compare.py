@@ -65,14 +65,11 @@ def render(width: int = 120, diff_only: bool = False) -> list[str]:
 def test_render_puts_the_two_columns_side_by_side_with_the_marker_between() -> None:
     lines = render()
     col = (120 - 3) // 2
-    assert lines[0] == "zpcisim compare demo: the same scenario before and with the v17 series"
-    assert lines[1] == "  2 steps the same, 1 differ, 1 only before the series, 2 only with it"
-    assert lines[2] == (
-        "  before: 4 steps, the scenario's expectations failed (exit 1) -- expected: they describe "
-        "the series' behaviour"
-    )
-    assert lines[3] == "  with:   5 steps, the scenario's expectations held (exit 0)"
-    assert lines[5].startswith(C.LEFT_TITLE) and lines[5].endswith(C.RIGHT_TITLE)
+    assert lines[0] == "zpcisim compare demo: the same scenario on baseline (left) and v17 (right)"
+    assert lines[1] == "  2 steps the same, 1 differ, 1 only on baseline, 2 only on v17"
+    assert lines[2] == "  baseline: 4 steps, the run failed (exit 1)"
+    assert lines[3] == "  v17: 5 steps, the scenario's expectations held (exit 0)"
+    assert lines[5].startswith("baseline (Linux 7.1-rc4)") and lines[5].endswith("v17 (this tree)")
     first = lines[7]
     assert first[:col].rstrip() == "firmware    event error event PEC 0x2 for fid 0x10"
     assert first[col : col + 3] == " = "
@@ -111,14 +108,16 @@ def test_compare_runs_the_patched_tree_then_the_baseline(tmp_path: Path) -> None
         calls.append((tree.name, name))
         return C.Run(NEW, 0, "") if tree == tmp_path else C.Run(BASE, 1, "AssertionError")
 
-    def writer(root: Path, dst: Path) -> None:
+    def writer(spec: str, root: Path) -> Path:
         assert root == tmp_path
-        calls.append(("write", dst.name))
+        calls.append(("write", spec))
+        dst = tmp_path / spec
         dst.mkdir()
+        return dst
 
-    out = C.compare("demo", tmp_path, runner=runner, baseline_writer=writer, width=120)
+    out = C.compare("demo", tmp_path, runner=runner, tree_writer=writer, width=120)
     assert calls == [(tmp_path.name, "demo"), ("write", "baseline"), ("baseline", "demo")]
-    assert "the scenario's expectations failed (exit 1)" in out
+    assert "  baseline: 4 steps, the run failed (exit 1)" in out.splitlines()
 
 
 def test_compare_without_a_checkout_says_so(tmp_path: Path) -> None:
@@ -133,6 +132,7 @@ def test_compare_reports_a_run_without_steps_with_its_stderr(tmp_path: Path) -> 
     err = "zpcisim: unknown scenario 'nope'; scenarios: passthrough-kvm"
     with pytest.raises(C.CompareError) as e:
         C.compare("nope", tmp_path, runner=lambda t, n: C.Run((), 2, err + "\n"))
+    assert e.value.usage
     assert str(e.value) == f"the run of 'nope' on this tree printed no steps (exit 2):\n{err}"
 
 
@@ -164,3 +164,35 @@ def test_compare_passthrough_kvm_shows_the_series_turning_give_up_into_mediated_
     assert "Cannot be recovered" in left and "Leaving recovery of pass-through device to user-space" in right
     assert any("VFIO_DEVICE_FEATURE(PROBE|13) = -ENOTTY" in ln for ln in lines)
     assert any(ln.lstrip().startswith("> qemu") and "VFIO_DEVICE_RESET = 0" in ln for ln in lines)
+
+
+def test_compare_v17_2_to_v17_3_shows_patch_3_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Patch 3 (fail FLR when config space is inaccessible): "unable to FLR" on the
+    right only; on the left the FLR is tried and times out."""
+    monkeypatch.setenv("ZPCISIM_CACHE", str(tmp_path))
+    out = C.compare("inaccessible-reset", left="v17:2", right="v17:3", width=240)
+    lines = out.splitlines()
+    col = (240 - 3) // 2
+    table = lines[lines.index("-" * col + "   " + "-" * col) + 1 :]
+    flr = [ln for ln in table if "unable to FLR" in ln]
+    assert flr and all("unable to FLR" in ln[col:] and "unable to FLR" not in ln[:col] for ln in flr)
+    assert any("not ready 65535ms after FLR; giving up" in ln[:col] and ln[col + 1] == "<" for ln in table)
+    assert lines[2] == "  v17:2: 29 steps, 2 of the scenario's expectations not met (exit 1)"
+    assert lines[3] == (
+        "    not met: a host/log step with 'vfio-pci 0000:00:00.0: Device config space inaccessible; "
+        "unable to FLR' after step 12"
+    )
+
+
+def test_trees_are_cached_by_content(tmp_path: Path) -> None:
+    from sim import trees
+
+    first = trees.tree_path("v17:1", cache=tmp_path)
+    assert first.parent == tmp_path / "trees"
+    assert (first / ".zpcisim-tree").read_text() == first.name
+    assert trees.tree_path("v17:1", cache=tmp_path) == first
+    assert trees.tree_path("v17:7", cache=tmp_path) == trees.checkout_root()  # this tree
+    (first / ".zpcisim-tree").write_text("torn")  # a damaged entry is written again
+    assert trees.tree_path("v17:1", cache=tmp_path) == first
+    assert (first / ".zpcisim-tree").read_text() == first.name
+    assert [p.name for p in (tmp_path / "trees").iterdir()] == [first.name]  # no leftovers

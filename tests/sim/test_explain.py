@@ -96,8 +96,8 @@ def make_tree(tmp_path: Path, *, checkout: bool = True) -> Path:
     (tmp_path / "kernel/pci").mkdir(parents=True)
     (tmp_path / "kernel/pci/slot.py").write_text(SLOT)
     if checkout:
-        (tmp_path / "series").mkdir()
-        (tmp_path / "series/0001-PCI-Make-a-thing-better.patch").write_text(PATCH)
+        (tmp_path / "series/v17").mkdir(parents=True)
+        (tmp_path / "series/v17/0001-PCI-Make-a-thing-better.patch").write_text(PATCH)
         (tmp_path / "tests/kernel/pci").mkdir(parents=True)
         (tmp_path / "tests/kernel/pci/test_slot.py").write_text(TEST)
     return tmp_path
@@ -173,7 +173,7 @@ def test_explain_renders_home_patches_tests_and_scenarios(tmp_path: Path) -> Non
     )
     assert "  1/7 PCI: Make a thing better" in lines
     assert "      changes it in kernel/pci/slot.py" in lines
-    assert "      series/0001-PCI-Make-a-thing-better.patch  <1-2-a@b>" in lines
+    assert "      series/v17/0001-PCI-Make-a-thing-better.patch  <1-2-a@b>" in lines
     assert "Tests that name it (2 functions in 1 file):" in lines
     assert "  tests/kernel/pci/test_slot.py: test_matches_by_devfn, test_other" in lines
     assert "  multifunction-reset    patch 1" in lines

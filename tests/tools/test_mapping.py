@@ -83,9 +83,9 @@ def test_table_lists_functions_in_file_order_with_scope_and_patch_marks(tmp_path
         '    """Exists only in Python."""\n\n\n'
         "def address_read_file():\n    return 1\n"
     )
-    (root / "series").mkdir()
-    [patch1] = (ROOT / "series").glob("0001-*.patch")
-    shutil.copy(patch1, root / "series")
+    (root / "series/v17").mkdir(parents=True)
+    [patch1] = (ROOT / "series/v17").glob("0001-*.patch")
+    shutil.copy(patch1, root / "series/v17")
     doc = M.generate(root)
     rows = [ln for ln in doc.splitlines() if ln.startswith("| ") and "kernel.pci.slot." in ln]
     assert rows == [

@@ -204,6 +204,14 @@ PCI_MSIX_PBA_OFFSET: Final = 0xFFFFFFF8
 PCI_MSIX_FLAGS_BIRMASK: Final = PCI_MSIX_PBA_BIR  # deprecated
 PCI_CAP_MSIX_SIZEOF: Final = 12
 
+# MSI-X Table entry format (in memory mapped by a BAR)
+PCI_MSIX_ENTRY_SIZE: Final = 16
+PCI_MSIX_ENTRY_LOWER_ADDR: Final = 0x0  # Message Address
+PCI_MSIX_ENTRY_UPPER_ADDR: Final = 0x4  # Message Upper Address
+PCI_MSIX_ENTRY_DATA: Final = 0x8  # Message Data
+PCI_MSIX_ENTRY_VECTOR_CTRL: Final = 0xC  # Vector Control
+PCI_MSIX_ENTRY_CTRL_MASKBIT: Final = 0x00000001
+
 # Advanced Features
 PCI_AF_LENGTH: Final = 2
 PCI_AF_CAP: Final = 3

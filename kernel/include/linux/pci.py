@@ -67,6 +67,7 @@ __all__ = [
     "PCI_D3hot",
     "PCI_DEVFN",
     "PCI_DEV_FLAGS_ASSIGNED",
+    "PCI_DEV_FLAGS_MSI_INTX_DISABLE_BUG",
     "PCI_DEV_FLAGS_NO_BUS_RESET",
     "PCI_DEV_FLAGS_NO_D3",
     "PCI_DEV_FLAGS_NO_FLR_RESET",
@@ -171,6 +172,8 @@ pci_channel_io_frozen: Final = pci_channel_state_t.pci_channel_io_frozen
 pci_channel_io_perm_failure: Final = pci_channel_state_t.pci_channel_io_perm_failure
 
 # enum pci_dev_flags (those the ported code uses)
+#: Do not use INTx disable while MSI/MSI-X is on (broken devices)
+PCI_DEV_FLAGS_MSI_INTX_DISABLE_BUG: Final = 1 << 0
 PCI_DEV_FLAGS_NO_D3: Final = 1 << 1
 PCI_DEV_FLAGS_ASSIGNED: Final = 1 << 2
 PCI_DEV_FLAGS_NO_BUS_RESET: Final = 1 << 6
@@ -401,6 +404,8 @@ class pci_dev:
     block_cfg_access: bool = False
     msi_enabled: bool = False
     msix_enabled: bool = False
+    #: ``void __iomem *msix_base``: the mapped MSI-X table (an iomap cookie), or None
+    msix_base: int | None = None
     state_saved: bool = False
     is_physfn: bool = False
     is_virtfn: bool = False

@@ -14,9 +14,14 @@ create/add/scan/deconfigure/reserve/release of a zdev, the error-state controls 
 return values.
 
 Left out and why:
-* the I/O address map and iomap cookies (``pci_iomap*``, ``zpci_iomap_*``,
-  ``zpci_do_update_iomap_fh``), ``ioremap``: BAR (MMIO) space is not modelled;
-  ``zpci_setup_bus_resources`` names the resources and marks ``has_resources`` only;
+* ``struct resource``: ``zpci_setup_bus_resources`` allocates an iomap entry per BAR
+  and names the resources, but no resource is allocated or claimed; what
+  ``zpci_map_resources()`` stores in ``pdev->resource[i].start`` (the BAR's iomap
+  cookie) is what :func:`zpci_bar_resource` returns (Python only).  The iomap
+  itself (``zpci_iomap_start``, ``zpci_alloc_iomap``/``zpci_free_iomap``,
+  ``zpci_do_update_iomap_fh``, ``pci_iomap_range_fh``/``pci_iounmap_fh``) is
+  ported: ``readl``/``writel`` reach BAR space through it (asm/io.h).  The other
+  ``pci_iomap*`` entry points and MIO are left out;
 * the FMB (``zpci_fmb_enable_device``/``disable``): function measurement is not
   modelled; ``pcibios_enable_device``/``disable`` therefore only do their debugfs
   part, which is not modelled either, and are left out;
@@ -31,7 +36,9 @@ from __future__ import annotations
 
 import errno
 import functools
+from typing import Final
 
+from kernel.include.linux.ioport import IORESOURCE_MEM
 from kernel.include.linux.pci import pci_bus, pci_dev, pci_ops
 from kernel.include.linux.pci_hotplug import hotplug_slot
 from kernel.lib.bug import WARN_ON
@@ -51,6 +58,7 @@ from kernel.s390.include.asm.pci import (
     ZPCI_NR_DMA_SPACES,
     to_zpci,
     zdev_enabled,
+    zpci_bus,
     zpci_dev,
     zpci_state,
     zpci_use_mio,
@@ -65,7 +73,13 @@ from kernel.s390.include.asm.pci_insn import (
     ZPCI_PCIAS_CFGSPC,
     zpci_fib,
 )
-from kernel.s390.include.asm.pci_io import ZPCI_CREATE_REQ
+from kernel.s390.include.asm.pci_io import (
+    ZPCI_ADDR,
+    ZPCI_CREATE_REQ,
+    ZPCI_IDX,
+    ZPCI_IOMAP_MAX_ENTRIES,
+    zpci_iomap_entry,
+)
 from kernel.s390.include.asm.sclp import zpci_report_error_header
 from kernel.s390.machine import machine
 from kernel.s390.pci import pci_clp
@@ -89,6 +103,7 @@ from kernel.s390.pci.pci_clp import (
     update_uid_checking,
 )
 from kernel.s390.pci.pci_debug import zpci_debug_exit, zpci_debug_init
+from uapi.linux.pci_regs import PCI_STD_NUM_BARS
 
 __all__ = [
     "get_zdev_by_fid",
@@ -100,6 +115,7 @@ __all__ = [
     "s390_pci_no_rid",
     "zpci_add_device",
     "zpci_alloc_domain",
+    "zpci_bar_resource",
     "zpci_clear_error_state",
     "zpci_create_device",
     "zpci_deconfigure_device",
@@ -108,6 +124,7 @@ __all__ = [
     "zpci_enable_device",
     "zpci_free_domain",
     "zpci_hot_reset_device",
+    "zpci_iomap_start",
     "zpci_is_device_configured",
     "zpci_is_enabled",
     "zpci_list",
@@ -138,6 +155,13 @@ zpci_list_lock = DEFINE_SPINLOCK("zpci_list_lock")
 zpci_domain: set[int] = set()
 zpci_domain_lock = DEFINE_SPINLOCK("zpci_domain_lock")
 
+#: ``struct zpci_iomap_entry *zpci_iomap_start`` (allocated by ``zpci_mem_init()``)
+#: and ``static unsigned long *zpci_iomap_bitmap``, as a set of bits.
+ZPCI_IOMAP_ENTRIES: Final = min(ZPCI_NR_DEVICES * PCI_STD_NUM_BARS // 2, ZPCI_IOMAP_MAX_ENTRIES)
+zpci_iomap_start: list[zpci_iomap_entry] = []
+zpci_iomap_bitmap: set[int] = set()
+zpci_iomap_lock = DEFINE_SPINLOCK("zpci_iomap_lock")
+
 #: ``unsigned int s390_pci_no_rid`` ("pci=norid")
 s390_pci_no_rid = 0
 
@@ -153,6 +177,9 @@ def pci_static_init() -> None:
     spin_lock_init(zpci_list_lock)
     zpci_domain.clear()
     spin_lock_init(zpci_domain_lock)
+    zpci_iomap_start.clear()
+    zpci_iomap_bitmap.clear()
+    spin_lock_init(zpci_iomap_lock)
     s390_pci_no_rid = 0
     s390_pci_probe = 1
     s390_pci_initialized = 0
@@ -290,19 +317,135 @@ def zpci_update_fh(zdev: zpci_dev, fh: int) -> None:
     zdev.fh = fh
     if zpci_use_mio(zdev):
         return
-    # if (zdev->has_resources && zdev_enabled(zdev)) zpci_do_update_iomap_fh(zdev, fh):
-    # the iomap is not modelled
+    if zdev.has_resources and zdev_enabled(zdev):
+        zpci_do_update_iomap_fh(zdev, fh)
+
+
+def zpci_alloc_iomap(zdev: zpci_dev) -> int:
+    spin_lock(zpci_iomap_lock)
+    entry = next((i for i in range(ZPCI_IOMAP_ENTRIES) if i not in zpci_iomap_bitmap), ZPCI_IOMAP_ENTRIES)
+    if entry == ZPCI_IOMAP_ENTRIES:
+        spin_unlock(zpci_iomap_lock)
+        return -errno.ENOSPC
+    zpci_iomap_bitmap.add(entry)
+    spin_unlock(zpci_iomap_lock)
+    return entry
+
+
+def zpci_free_iomap(zdev: zpci_dev, entry: int) -> None:
+    spin_lock(zpci_iomap_lock)
+    e = zpci_iomap_start[entry]
+    e.fh, e.bar, e.count = 0, 0, 0  # memset(&zpci_iomap_start[entry], 0, ...)
+    zpci_iomap_bitmap.discard(entry)
+    spin_unlock(zpci_iomap_lock)
+
+
+def zpci_do_update_iomap_fh(zdev: zpci_dev, fh: int) -> None:
+    spin_lock(zpci_iomap_lock)
+    for bar in range(PCI_STD_NUM_BARS):
+        if not zdev.bars[bar].size:
+            continue
+        idx = zdev.bars[bar].map_idx
+        if not zpci_iomap_start[idx].count:
+            continue
+        zpci_iomap_start[idx].fh = zdev.fh  # WRITE_ONCE
+    spin_unlock(zpci_iomap_lock)
+
+
+def pci_iomap_range_fh(pdev: pci_dev, bar: int, offset: int, max: int) -> int:
+    zdev = to_zpci(pdev)
+
+    idx = zdev.bars[bar].map_idx
+    spin_lock(zpci_iomap_lock)
+    # Detect overrun
+    zpci_iomap_start[idx].count = (zpci_iomap_start[idx].count + 1) & 0xFFFF
+    WARN_ON(not zpci_iomap_start[idx].count)
+    zpci_iomap_start[idx].fh = zdev.fh
+    zpci_iomap_start[idx].bar = bar
+    spin_unlock(zpci_iomap_lock)
+
+    return ZPCI_ADDR(idx) + offset
+
+
+def pci_iounmap_fh(pdev: pci_dev, addr: int) -> None:
+    idx = ZPCI_IDX(addr)
+
+    spin_lock(zpci_iomap_lock)
+    # Detect underrun
+    WARN_ON(not zpci_iomap_start[idx].count)
+    zpci_iomap_start[idx].count = (zpci_iomap_start[idx].count - 1) & 0xFFFF
+    if not zpci_iomap_start[idx].count:
+        zpci_iomap_start[idx].fh = 0
+        zpci_iomap_start[idx].bar = 0
+    spin_unlock(zpci_iomap_lock)
+
+
+def zpci_bar_resource(pdev: pci_dev, bar: int) -> tuple[int, int]:
+    """Python only: ``(pci_resource_flags(pdev, bar), pci_resource_start(pdev, bar))``
+    as s390 sets them up -- IORESOURCE_MEM for a BAR the platform reports, its start
+    the iomap cookie ``zpci_map_resources()`` stored -- for code that needs a BAR's
+    address while ``struct resource`` is not modelled.  (0, 0) for a BAR without
+    size, or a device that is not a zPCI function."""
+    zdev = to_zpci(pdev) if isinstance(pdev.sysdata, zpci_bus) else None
+    if zdev is None or not zdev.bars[bar].size or zpci_use_mio(zdev):
+        return 0, 0
+    return IORESOURCE_MEM, ZPCI_ADDR(zdev.bars[bar].map_idx)
+
+
+def zpci_map_resources(pdev: pci_dev) -> None:
+    """Maps each BAR through the iomap (``pci_iomap_range_fh(pdev, i, 0, 0)``).  The
+    length comes from the zdev's BAR size (``pci_resource_len()`` in C: no
+    ``struct resource`` is modelled), and the cookie is not stored in a resource
+    (see :func:`zpci_bar_resource`)."""
+    zdev = to_zpci(pdev)
+
+    for i in range(PCI_STD_NUM_BARS):
+        if not zdev.bars[i].size:  # len = pci_resource_len(pdev, i)
+            continue
+
+        if zpci_use_mio(zdev):
+            continue  # pdev->resource[i].start = zdev->bars[i].mio_wt: no MIO here
+        pci_iomap_range_fh(pdev, i, 0, 0)
+
+
+def zpci_unmap_resources(pdev: pci_dev) -> None:
+    zdev = to_zpci(pdev)
+
+    if zpci_use_mio(zdev):
+        return
+
+    for i in range(PCI_STD_NUM_BARS):
+        if not zdev.bars[i].size:  # len = pci_resource_len(pdev, i)
+            continue
+        pci_iounmap_fh(pdev, ZPCI_ADDR(zdev.bars[i].map_idx))
 
 
 def zpci_setup_bus_resources(zdev: zpci_dev) -> int:
-    """Names the resources; no resource is allocated (see the module docstring)."""
+    """An iomap entry per BAR and the resource name; the resources themselves are
+    not modelled (see the module docstring)."""
     zdev.res_name = f"PCI Bus {zdev.uid & 0xFFFF:04x}:{ZPCI_BUS_NR:02x}"[:15]  # char res_name[16]
-    zdev.has_resources = 1
 
+    for i in range(PCI_STD_NUM_BARS):
+        if not zdev.bars[i].size:
+            continue
+        entry = zpci_alloc_iomap(zdev)
+        if entry < 0:
+            return entry
+        zdev.bars[i].map_idx = entry
+        # flags, addr = ZPCI_ADDR(entry), size; res = __alloc_res(...): not modelled
+        zdev.bars[i].res = f"{zdev.res_name} BAR{i}"  # stands for the resource
+
+    zdev.has_resources = 1
     return 0
 
 
 def zpci_cleanup_bus_resources(zdev: zpci_dev) -> None:
+    for i in range(PCI_STD_NUM_BARS):
+        if not zdev.bars[i].res:
+            continue
+        # release_resource(res); pci_bus_remove_resource(): not modelled
+        zpci_free_iomap(zdev, zdev.bars[i].map_idx)
+        zdev.bars[i].res = None
     zdev.has_resources = 0
 
 
@@ -311,12 +454,16 @@ def pcibios_device_add(pdev: pci_dev) -> int:
 
     # The pdev has a reference to the zdev via its bus
     zpci_zdev_get(zdev)
+
+    zpci_map_resources(pdev)
+    # pci_claim_resource() of each BAR: resources are not modelled
     return 0
 
 
 def pcibios_release_device(pdev: pci_dev) -> None:
     zdev = to_zpci(pdev)
 
+    zpci_unmap_resources(pdev)
     zpci_zdev_put(zdev)
 
 
@@ -638,7 +785,8 @@ def pci_base_init() -> int:
     if rc:
         return rc
 
-    # zpci_mem_init(): the FMB cache and iomap are not modelled
+    # zpci_mem_init(): the FMB cache is not modelled; the iomap table
+    zpci_iomap_start[:] = [zpci_iomap_entry() for _ in range(ZPCI_IOMAP_ENTRIES)]
     # zpci_irq_init(): interrupts are not modelled
 
     rc = zpci_scan_devices()

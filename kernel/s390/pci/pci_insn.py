@@ -10,10 +10,12 @@ installed machine (:mod:`kernel.s390.machine`); with no machine the exception-ta
 path is taken (cc stays at its initial value, as in C).  C's out-parameters become
 return values: ``zpci_mod_fc(req, fib) -> (cc, status)``,
 ``__zpci_load(req, offset) -> (rc, data)``.  Busy (cc 2) is retried after a delay,
-as in C.
+as in C.  ``zpci_load``/``zpci_store`` (the I/O-address entry points behind
+``readl``/``writel``) take their non-MIO branch (``zpci_load_fh``/``zpci_store_fh``):
+the machine has no MIO (``have_mio`` false).
 
 Left out: refresh translations, store block, MIO variants, interruption controls
-(no DMA, MMIO or adapter interrupts are modelled).
+(no DMA or adapter interrupts are modelled).
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ import time
 
 from kernel.s390.include.asm.pci_debug import zpci_err_hex
 from kernel.s390.include.asm.pci_insn import zpci_fib
+from kernel.s390.include.asm.pci_io import ZPCI_CREATE_REQ, ZPCI_IDX, ZPCI_OFFSET
 from kernel.s390.machine import machine
 
-__all__ = ["__zpci_load", "__zpci_store", "zpci_mod_fc"]
+__all__ = ["__zpci_load", "__zpci_store", "zpci_load", "zpci_mod_fc", "zpci_store"]
 
 ZPCI_INSN_BUSY_DELAY = 1  # 1 microsecond
 
@@ -115,3 +118,34 @@ def __zpci_store(data: int, req: int, offset: int) -> int:
         zpci_err_insn(cc, status, req, offset)
 
     return -errno.EIO if cc > 0 else cc
+
+
+def zpci_load_fh(addr: int, len: int) -> tuple[int, int]:
+    """``static inline int zpci_load_fh(u64 *data, addr, len)`` -> (rc, data)."""
+    from kernel.s390.pci.pci import zpci_iomap_start  # defined in pci.c; imported late
+
+    entry = zpci_iomap_start[ZPCI_IDX(addr)]
+    req = ZPCI_CREATE_REQ(entry.fh, entry.bar, len)  # READ_ONCE(entry->fh)
+
+    return __zpci_load(req, ZPCI_OFFSET(addr))
+
+
+def zpci_load(addr: int, len: int) -> tuple[int, int]:
+    """``int zpci_load(u64 *data, const volatile void __iomem *addr, unsigned long len)``
+    -> (rc, data); without MIO (the MIO branch is left out)."""
+    return zpci_load_fh(addr, len)
+
+
+def zpci_store_fh(addr: int, data: int, len: int) -> int:
+    from kernel.s390.pci.pci import zpci_iomap_start  # defined in pci.c; imported late
+
+    entry = zpci_iomap_start[ZPCI_IDX(addr)]
+    req = ZPCI_CREATE_REQ(entry.fh, entry.bar, len)  # READ_ONCE(entry->fh)
+
+    return __zpci_store(data, req, ZPCI_OFFSET(addr))
+
+
+def zpci_store(addr: int, data: int, len: int) -> int:
+    """``int zpci_store(const volatile void __iomem *addr, u64 data, unsigned long len)``;
+    without MIO (the MIO branch is left out)."""
+    return zpci_store_fh(addr, data, len)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import pytest
+
 from kernel.lib import lockdep, schedpoint
 from kernel.lib.mutex import Mutex, mutex_lock, mutex_trylock, mutex_unlock
 from sim.explore.explorer import Explorer, format_schedule, parse_schedule
@@ -143,12 +145,22 @@ def test_lost_update_without_a_lock_is_found_and_pinned() -> None:
     assert ex.run("p*3 q*3").failures == []
 
 
+def all_three_counted(t: Toy) -> None:
+    assert t.counter == 3, f"counter {t.counter}"
+
+
 def test_the_locked_increment_is_correct_in_every_schedule() -> None:
     r = Explorer(
-        factory({"p": locked_increment, "q": locked_increment, "s": locked_increment}, lambda t: None)
+        factory({"p": locked_increment, "q": locked_increment, "s": locked_increment}, all_three_counted)
     ).explore()
     assert r.complete and not r.failures
     assert r.runs == 6  # 3! orders of three critical sections on one lock
+    # the invariant is one that can fail: an increment lost, or one too many
+    toy = factory({}, all_three_counted)()
+    for wrong in (2, 4):
+        toy.counter = wrong
+        with pytest.raises(AssertionError, match=f"counter {wrong}"):
+            toy.check()
 
 
 def test_schedule_text_round_trips() -> None:

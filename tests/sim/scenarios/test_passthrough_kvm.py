@@ -16,11 +16,10 @@ from sim.vmm.qemu import Qemu
 
 
 def guest_pid(res: Result) -> int:
-    step = res.find("guest process started", actor="qemu", kind="note")
-    assert step is not None
-    pid = step.fields["pid"]
-    assert isinstance(pid, int)
-    return pid
+    assert res.find("guest process started", actor="qemu", kind="note") is not None
+    qemu = res.kept["qemu"]
+    assert isinstance(qemu, Qemu)
+    return qemu.guest.pid
 
 
 def process_gone(pid: int) -> bool:
@@ -39,7 +38,7 @@ def test_guest_drives_the_reset_of_an_error_left_to_userspace() -> None:
         ("host", "log", "zpci: 0000:00:00.0: Event 0x3a reports an error for PCI function 0x10"),
         ("host", "irq", "eventfd_signal"),
         ("host", "log", "zpci: 0000:00:00.0: Leaving recovery of pass-through device to user-space"),
-        ("firmware", "note", "status: in progress"),
+        ("firmware", "clp", "status: in progress"),
         ("qemu", "irq", "read eventfd"),
         ("qemu", "ioctl", "VFIO_DEVICE_FEATURE(GET|ZPCI_ERROR) = 0 (PEC 0x3a fid 0x10"),
         ("qemu", "event", "inject error event into the guest: PEC 0x3a fh 0x80000001 fid 0x10"),
@@ -126,6 +125,6 @@ def test_cli_exits_1_when_the_guest_crashes(
 
 
 def test_cli_runs_passthrough_kvm(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", "passthrough-kvm"]) == 0
+    assert main(["run", "passthrough-kvm", "--width", "120"]) == 0
     out = capsys.readouterr().out
     assert "guest       log    zpci: 0000:00:00.0: The device is ready to resume operations" in out

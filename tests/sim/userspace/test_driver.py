@@ -36,6 +36,7 @@ def test_recover_waits_drains_and_resets_under_its_own_actor() -> None:
         "VFIO_DEVICE_SET_IRQS",
         "VFIO_DEVICE_FEATURE(PROBE|ZPCI_ERROR)",
         "VFIO_DEVICE_GET_IRQ_INFO",
+        "VFIO_DEVICE_GET_INFO",  # the zPCI base capability says which uAPI the records come through
         "VFIO_DEVICE_FEATURE(GET|ZPCI_ERROR)",
         "VFIO_DEVICE_FEATURE(GET|ZPCI_ERROR)",
         "VFIO_DEVICE_RESET",

@@ -78,7 +78,10 @@ def test_store_takes_the_rightmost_register_bytes(fw: ZpciFirmware) -> None:
 
 def test_load_store_answers_for_bad_handle_disabled_blocked_and_other_space(fw: ZpciFirmware) -> None:
     assert fw.pcilg(ZPCI_CREATE_REQ(0x1234, 15, 4), 0)[0] == 3
-    assert fw.pcilg(ZPCI_CREATE_REQ(fw.fh(0x10), 0, 4), 0) == (1, 0, ZPCI_PCI_ST_INVAL_AS)
+    # address space 0 is BAR 0 (memory, off: all ones); BAR 1 does not exist, nor 7
+    assert fw.pcilg(ZPCI_CREATE_REQ(fw.fh(0x10), 0, 4), 0) == (0, 0xFFFFFFFF, 0)
+    assert fw.pcilg(ZPCI_CREATE_REQ(fw.fh(0x10), 1, 4), 0) == (1, 0, ZPCI_PCI_ST_INVAL_AS)
+    assert fw.pcilg(ZPCI_CREATE_REQ(fw.fh(0x10), 7, 4), 0) == (1, 0, ZPCI_PCI_ST_INVAL_AS)
     fw.function(0x10).blocked = True
     assert fw.pcilg(ZPCI_CREATE_REQ(fw.fh(0x10), 15, 4), 0) == (1, 0, ZPCI_PCI_ST_FUNC_IN_ERR)
     f = fw.function(0x10)

@@ -1,0 +1,1 @@
+"""kernel/irq/: the generic IRQ core, as far as the ported code uses it."""

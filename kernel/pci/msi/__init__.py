@@ -1,0 +1,1 @@
+"""drivers/pci/msi/: PCI MSI and MSI-X."""
