@@ -13,6 +13,11 @@ scenario's own narration).
 A program says who it is with :func:`acting_as`; what it does through the
 userspace entry is then recorded under that actor.  Everything is recorded in one
 :class:`Timeline`, installed as the current one with :func:`use`.
+
+Besides its steps, a timeline keeps a :class:`KernelReport` for each lockdep
+report and WARN of the host kernel or of a guest kernel, in the order they came.
+Their lines are also steps (kernel log lines); the reports are what
+:func:`sim.scenarios.run_scenario` fails a run on.
 """
 
 from __future__ import annotations
@@ -26,10 +31,23 @@ from typing import Any, Final
 
 import attrs
 
-__all__ = ["ACTORS", "KINDS", "Step", "Timeline", "acting_as", "current", "current_actor", "use"]
+__all__ = [
+    "ACTORS",
+    "KINDS",
+    "REPORT_KINDS",
+    "KernelReport",
+    "Step",
+    "Timeline",
+    "acting_as",
+    "current",
+    "current_actor",
+    "use",
+]
 
 ACTORS: Final = ("firmware", "host", "qemu", "guest", "user-driver")
 KINDS: Final = ("log", "event", "ioctl", "irq", "clp", "reset", "close", "note")
+#: what a kernel reports that a run must not ignore
+REPORT_KINDS: Final = ("lockdep", "warn")
 
 
 @attrs.frozen
@@ -55,6 +73,30 @@ class Step:
         return f"{self.seq:4d}  {self.actor:<11} {self.kind:<6} {self.text}"
 
 
+@attrs.frozen
+class KernelReport:
+    """A lockdep report (``kind`` ``"lockdep"``, ``text`` the whole report as
+    :data:`kernel.lib.lockdep.reports` has it) or a WARN (``"warn"``, ``text`` as
+    :data:`kernel.lib.bug.warnings` has it: ``file:line (function): message``) of the
+    ``actor``'s kernel (``host`` or ``guest``)."""
+
+    actor: str
+    kind: str
+    text: str
+
+    def summary(self) -> str:
+        """One line naming the report: ``the host kernel reported: possible circular
+        locking dependency detected: T is trying to acquire lock B at ... but it
+        already holds lock A, taken at ...``, or ``the guest kernel reported:
+        WARNING: at file:line (function): message``."""
+        if self.kind == "lockdep":
+            head, *rest = self.text.splitlines() or [""]
+            what = head.removeprefix("WARNING: ") + (": " + " ".join(rest[:2]) if rest else "")
+        else:
+            what = f"WARNING: at {self.text}"
+        return f"the {self.actor} kernel reported: {what}"
+
+
 class Timeline:
     """Thread-safe list of steps; subscribers see each step as it is recorded."""
 
@@ -62,6 +104,8 @@ class Timeline:
         self._lock = threading.Lock()
         self.steps: list[Step] = []
         self._subscribers: list[Callable[[Step], None]] = []
+        #: the kernels' lockdep reports and WARNs during the run, in order
+        self.reports: list[KernelReport] = []
 
     def record(
         self,
@@ -84,6 +128,17 @@ class Timeline:
         for fn in subscribers:
             fn(step)
         return step
+
+    def report(self, actor: str, kind: str, text: str) -> KernelReport:
+        """Keep a lockdep report or WARN of ``actor``'s kernel."""
+        if actor not in ACTORS:
+            raise ValueError(f"unknown actor {actor!r}")
+        if kind not in REPORT_KINDS:
+            raise ValueError(f"unknown report kind {kind!r}")
+        rep = KernelReport(actor, kind, text)
+        with self._lock:
+            self.reports.append(rep)
+        return rep
 
     def subscribe(self, fn: Callable[[Step], None]) -> None:
         with self._lock:

@@ -1,7 +1,12 @@
 """init/main.c: ``start_kernel()``, reduced to what a model kernel in one Python
-process needs: forget every trace of a previous boot (log ring, lock graph,
-warnings, user address space, configuration), re-run the static initialisers of every
-kernel module, then the initcalls.
+process needs: forget every trace of a previous boot (log ring, lock graph, which
+``WARN_ON_ONCE`` fired, user address space, configuration), re-run the static
+initialisers of every kernel module, then the initcalls.
+
+What the previous kernel *reported* -- its lockdep reports and WARNs
+(:data:`kernel.lib.lockdep.reports`, :data:`kernel.lib.bug.warnings`) -- survives the
+boot, so that a test or a run that boots twice is still judged on the first kernel's
+reports; whoever checks them clears them.
 
 :data:`KERNEL_MODULES` lists the modules that make up the kernel image; booting
 imports them, so their initcalls are registered even when nobody imported them yet.

@@ -3,9 +3,13 @@
 A ``WARN`` prints a "WARNING:" line with the place it fired to the log ring and goes
 on, as the kernel does; it is also remembered in :data:`warnings`, which the test
 suite checks after every test, so an unexpected warning fails the test that caused
-it.  ``BUG`` (and the lock-misuse checks of the lock primitives) raise
-:class:`KernelBug`: where the kernel would stop, this model stops too, with a
-message that names what went wrong, instead of hanging or going on silently.
+it, and handed to every function given to :func:`warn_subscribe` (a guest kernel
+forwards its warnings to its VMM that way).  A boot does not forget
+:data:`warnings`: whoever checks them clears them.
+
+``BUG`` (and the lock-misuse checks of the lock primitives) raise :class:`KernelBug`:
+where the kernel would stop, this model stops too, with a message that names what
+went wrong, instead of hanging or going on silently.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Callable
 
 from kernel.lib.printk import KERN_WARNING, printk
 
@@ -25,6 +30,8 @@ __all__ = [
     "caller_site",
     "caller_where",
     "format_where",
+    "warn_subscribe",
+    "warn_unsubscribe",
     "warnings",
 ]
 
@@ -36,10 +43,12 @@ class KernelBug(RuntimeError):
 _LIB_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _TOP_DIR = os.path.dirname(os.path.dirname(_LIB_DIR.rstrip(os.sep))) + os.sep
 
-#: Every WARN that fired since boot: its message and where.
+#: Every WARN that fired since the last clear (a boot does not clear it): where, and
+#: its message.
 warnings: list[str] = []
 _warn_lock = threading.Lock()
 _warned_once: set[tuple[str, int]] = set()
+_warn_subscribers: list[Callable[[str], None]] = []
 
 
 Where = tuple[str, int, str]
@@ -69,22 +78,39 @@ def caller_site(depth: int = 1) -> str:
     return format_where(caller_where(depth + 1))
 
 
+def warn_subscribe(fn: Callable[[str], None]) -> None:
+    """Call ``fn`` with each warning (as :data:`warnings` has it), after its line went
+    to the log ring.  Survives a boot.  Exists only in Python."""
+    with _warn_lock:
+        _warn_subscribers.append(fn)
+
+
+def warn_unsubscribe(fn: Callable[[str], None]) -> None:
+    with _warn_lock:
+        if fn in _warn_subscribers:
+            _warn_subscribers.remove(fn)
+
+
+def _warn(site: str, msg: str) -> None:
+    """Remember, print and hand on one warning.  Exists only in Python."""
+    entry = f"{site}: {msg}" if msg else site
+    with _warn_lock:
+        warnings.append(entry)
+        subscribers = tuple(_warn_subscribers)
+    printk(KERN_WARNING, "WARNING: at %s", entry)
+    for fn in subscribers:
+        fn(entry)
+
+
 def WARN(condition: bool, fmt: str = "", *args: object) -> bool:
     if condition:
-        site = caller_site(1)
-        msg = (fmt % args if args else fmt).rstrip("\n")
-        with _warn_lock:
-            warnings.append(f"{site}: {msg}" if msg else site)
-        printk(KERN_WARNING, "WARNING: at %s%s", site, f": {msg}" if msg else "")
+        _warn(caller_site(1), (fmt % args if args else fmt).rstrip("\n"))
     return condition
 
 
 def WARN_ON(condition: bool) -> bool:
     if condition:
-        site = caller_site(1)
-        with _warn_lock:
-            warnings.append(site)
-        printk(KERN_WARNING, "WARNING: at %s", site)
+        _warn(caller_site(1), "")
     return condition
 
 
@@ -96,10 +122,7 @@ def WARN_ON_ONCE(condition: bool) -> bool:
             first = key not in _warned_once
             _warned_once.add(key)
         if first:
-            site = caller_site(1)
-            with _warn_lock:
-                warnings.append(site)
-            printk(KERN_WARNING, "WARNING: at %s", site)
+            _warn(caller_site(1), "")
     return condition
 
 
@@ -108,7 +131,7 @@ def BUG(msg: str = "") -> None:
 
 
 def bug_reset() -> None:
-    """Forget the warnings (boot).  Exists only in Python."""
+    """Forget which WARN_ON_ONCE fired (boot), but not the :data:`warnings`.  Exists
+    only in Python."""
     with _warn_lock:
-        warnings.clear()
         _warned_once.clear()

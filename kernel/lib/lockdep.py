@@ -5,8 +5,14 @@ Every lock belongs to a *class*, named after the C expression that declares it
 ``zpci_dev`` share one class, as in lockdep.  Each acquisition while other locks are
 held records the edges "held A, then took B" with the two acquisition sites.  When an
 edge closes a cycle in that graph (A -> B somewhere, B -> A elsewhere), the report
-names both orders and where each was taken; the report goes to the log ring and to
-:data:`reports`, which the test suite checks after every test.
+names both orders and where each was taken; the report goes to the log ring, to
+:data:`reports`, which the test suite checks after every test, and to every function
+given to :func:`lockdep_report_subscribe` (a guest kernel forwards its reports to its
+VMM that way).
+
+A boot forgets the lock graph but not :data:`reports`: a test or a run that boots a
+second kernel must still see what the first one reported.  Whoever checks the
+reports clears them (the test suite after each test).
 
 Misuse that the kernel would splat on is raised at once as
 :class:`~kernel.lib.bug.KernelBug`: taking a lock this thread already holds (the
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Callable
 from typing import Final, Protocol
 
 import attrs
@@ -35,6 +42,8 @@ __all__ = [
     "lock_release",
     "lock_is_held",
     "lockdep_edges",
+    "lockdep_report_subscribe",
+    "lockdep_report_unsubscribe",
     "lockdep_reset",
     "reports",
 ]
@@ -71,8 +80,9 @@ class _Held:
 _graph_lock: Final = threading.Lock()
 _edges: dict[tuple[str, str], Edge] = {}
 _succ: dict[str, set[str]] = {}
-#: Every circular-dependency report since boot.
+#: Every circular-dependency report since the last clear (a boot does not clear it).
 reports: list[str] = []
+_report_subscribers: list[Callable[[str], None]] = []
 _tls = threading.local()
 _generation = 0
 
@@ -87,13 +97,26 @@ def _held() -> list[_Held]:
 
 
 def lockdep_reset() -> None:
-    """Forget every edge, report and held lock (boot).  Exists only in Python."""
+    """Forget every edge and held lock (boot), but not the :data:`reports`.  Exists
+    only in Python."""
     global _generation
     with _graph_lock:
         _edges.clear()
         _succ.clear()
-        reports.clear()
         _generation += 1
+
+
+def lockdep_report_subscribe(fn: Callable[[str], None]) -> None:
+    """Call ``fn`` with each report, after its lines went to the log ring.  Survives
+    a boot.  Exists only in Python."""
+    with _graph_lock:
+        _report_subscribers.append(fn)
+
+
+def lockdep_report_unsubscribe(fn: Callable[[str], None]) -> None:
+    with _graph_lock:
+        if fn in _report_subscribers:
+            _report_subscribers.remove(fn)
 
 
 def lockdep_edges() -> list[Edge]:
@@ -124,6 +147,7 @@ def _add_edge(held: _Held, cls: str, where: Where) -> None:
     if key in _edges:  # fast path, read without the graph lock: dict lookups are atomic
         return
     report: str | None = None
+    subscribers: tuple[Callable[[str], None], ...] = ()
     with _graph_lock:
         if key in _edges:
             return
@@ -144,9 +168,12 @@ def _add_edge(held: _Held, cls: str, where: Where) -> None:
                 lines.append(f"  {x} (taken at {e.held_site}) -> {y} (taken at {e.taken_site})")
             report = "\n".join(lines)
             reports.append(report)
+            subscribers = tuple(_report_subscribers)
     if report is not None:
         for line in report.splitlines():
             printk(KERN_WARNING, "%s", line)
+        for fn in subscribers:
+            fn(report)
 
 
 def lock_acquire(lock: LockdepMap, trylock: bool = False, read: bool = False) -> None:

@@ -15,6 +15,8 @@ guest -> VMM
     ``("req", seq, op, args)``  an instruction the guest kernel executed, for the
     VMM (the guest's machine) to answer: ``clp``, ``mpcifc``, ``pcilg``, ``pcistg``,
     ``sclp_pci_cfg``, ``sclp_errnotify``, ``chsc_sei``.
+    ``("lockdep", text)``       a lockdep report of the guest kernel (after its log lines).
+    ``("warn", text)``          a WARN of the guest kernel: ``file:line (function): message``.
     ``("done", seq, result)``   a command finished.
     ``("crash", text)``         the guest's main thread died with this traceback.
 

@@ -6,10 +6,12 @@ Started by :class:`sim.guest.process.GuestProcess` as ``python -m sim.guest --fd
 ``ready``, and then does what the VMM commands:
 
 ``boot (facilities, config, drivers)``
-    install :class:`sim.guest.machine.GuestMachine`, forward every kernel log line to
-    the VMM, ``start_kernel(**config)``, and register the NVMe-like driver
-    (:class:`sim.drivers.nvme_like.NvmeLikeDriver`, NEED_RESET on a frozen
-    function) for each ``(vendor, device)`` in ``drivers``.  Result: the status.
+    install :class:`sim.guest.machine.GuestMachine`, forward every kernel log line,
+    lockdep report and WARN to the VMM, install the faults a test asked for
+    (:data:`sim.faults.ENV` in the environment; none otherwise), ``start_kernel(**config)``,
+    and register the NVMe-like driver (:class:`sim.drivers.nvme_like.NvmeLikeDriver`,
+    NEED_RESET on a frozen function) for each ``(vendor, device)`` in ``drivers``.
+    Result: the status.
 ``crw ()``
     the VMM has an event for the guest: raise a channel report and wait until the
     guest kernel has handled every pending event.  Result: True, or False on timeout.
@@ -71,15 +73,27 @@ class Guest:
     def forward_log(self, line: Any) -> None:
         self.chan.send("log", line.level, line.text)
 
+    def forward_lockdep_report(self, text: str) -> None:
+        self.chan.send("lockdep", text)
+
+    def forward_warning(self, text: str) -> None:
+        self.chan.send("warn", text)
+
     def boot(self, facilities: list[int], config: dict[str, bool], drivers: list[tuple[int, int]]) -> Any:
         from kernel.init.main import start_kernel
+        from kernel.lib.bug import warn_subscribe
+        from kernel.lib.lockdep import lockdep_report_subscribe
         from kernel.lib.printk import klog_subscribe
         from kernel.pci.pci_driver import pci_register_driver
         from kernel.s390.machine import machine_install
+        from sim import faults
         from sim.drivers.nvme_like import NvmeLikeDriver
         from sim.guest.machine import GuestMachine
 
         klog_subscribe(self.forward_log)
+        lockdep_report_subscribe(self.forward_lockdep_report)
+        warn_subscribe(self.forward_warning)
+        faults.install_from_env()
         machine_install(GuestMachine(self.chan, self.slots, frozenset(facilities)))
         start_kernel(**config)
         for vendor, device in drivers:

@@ -8,6 +8,13 @@ kernel executes with ``handler(op, args)`` (the VMM's intercept) and passes each
 kernel log line to ``on_log(level, text)`` -- in the order the guest sent them, on the
 calling thread, so a run is deterministic.
 
+The guest kernel's lockdep reports and WARNs come over the wire too (``lockdep`` and
+``warn`` messages, right after the log lines that print them): each is kept in
+:attr:`GuestProcess.reports` and passed to ``on_report(kind, text)``, and the
+command during which the guest reported raises :class:`GuestReported` naming the
+first report once the guest is done with it -- the VMM ends the run there, as a
+failure, instead of carrying on over a kernel that splatted.
+
 Every wait has a deadline.  When the guest dies, crashes or stops answering,
 :class:`GuestError` says so (exit status, the traceback it sent, the last lines it
 wrote to stderr) and the process is killed; leaving the ``with`` block always ends
@@ -29,8 +36,9 @@ from types import TracebackType
 from typing import IO, Any
 
 from sim.guest.ipc import Channel
+from sim.timeline import KernelReport
 
-__all__ = ["GuestError", "GuestProcess"]
+__all__ = ["GuestError", "GuestProcess", "GuestReported"]
 
 #: Default deadline of one command (boot, an event) in seconds.
 CALL_TIMEOUT = 20.0
@@ -40,15 +48,35 @@ class GuestError(RuntimeError):
     """The guest crashed, exited, or did not answer in time."""
 
 
+class GuestReported(GuestError):
+    """The guest kernel made a lockdep report or WARNed during a command."""
+
+    def __init__(self, op: str, reports: list[KernelReport]) -> None:
+        more = f" (and {len(reports) - 1} more)" if len(reports) > 1 else ""
+        super().__init__(f"guest: during '{op}', {reports[0].summary()}{more}")
+        self.reports = reports
+
+
 Handler = Callable[[str, tuple[Any, ...]], Any]
 LogSink = Callable[[int, str], None]
+ReportSink = Callable[[str, str], None]
 
 
 class GuestProcess:
-    def __init__(self, handler: Handler, on_log: LogSink, *, timeout: float = CALL_TIMEOUT) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        on_log: LogSink,
+        *,
+        timeout: float = CALL_TIMEOUT,
+        on_report: ReportSink | None = None,
+    ) -> None:
         self.handler = handler
         self.on_log = on_log
+        self.on_report = on_report
         self.timeout = timeout
+        #: every lockdep report and WARN the guest kernel sent, in order
+        self.reports: list[KernelReport] = []
         self.proc: subprocess.Popen[bytes] | None = None
         self.chan: Channel | None = None
         self._stderr: IO[bytes] | None = None
@@ -141,7 +169,11 @@ class GuestProcess:
             self.chan.send("cmd", seq, op, args)
         except OSError as e:
             self._fail(f"the guest is gone ({e})", op)
-        return self._pump(seq, timeout if timeout is not None else self.timeout, op)
+        before = len(self.reports)
+        result = self._pump(seq, timeout if timeout is not None else self.timeout, op)
+        if len(self.reports) > before:
+            raise GuestReported(op, self.reports[before:])
+        return result
 
     def _stderr_tail(self) -> str:
         if self._stderr is None:
@@ -194,6 +226,11 @@ class GuestProcess:
                     self.kill()
                     raise
                 chan.send("rsp", msg[1], result)
+            elif kind in ("lockdep", "warn"):
+                rep = KernelReport("guest", kind, str(msg[1]))
+                self.reports.append(rep)
+                if self.on_report is not None:
+                    self.on_report(rep.kind, rep.text)
             elif kind == "ready":
                 self.ready = True
                 if seq is None:

@@ -28,6 +28,14 @@ and the result lists every unmet expectation (:attr:`Result.unmet`).  Only
 scenario end a run early.  Whatever the run leaves (the recorder, the machine) is
 taken down by :func:`run_scenario`, also on failure.
 
+Every run also expects that no kernel made a lockdep report or WARNed during it: the
+host kernel (:data:`kernel.lib.lockdep.reports`, :data:`kernel.lib.bug.warnings`,
+watched from the start of the run to the end of its teardown) or a guest kernel (its
+VMM keeps them in the timeline, :attr:`~sim.timeline.Timeline.reports`, and ends the
+run).  Each report is an unmet expectation, listed before the scenario's own in
+:attr:`Result.unmet`, one line naming it (``the host kernel reported: possible
+circular locking dependency detected: ...``).
+
 Runs must be deterministic in their order of steps: a scenario waits for the
 kernel's event thread (``fw.wait_events_handled()``) before its next step and never
 sleeps for ordering.
@@ -46,6 +54,9 @@ from typing import Final
 
 import attrs
 
+from kernel.lib.bug import warn_subscribe, warn_unsubscribe
+from kernel.lib.lockdep import lockdep_report_subscribe, lockdep_report_unsubscribe
+from sim.guest.process import GuestReported
 from sim.host import Host
 from sim.pci.function import PciFunction
 from sim.record import Recorder
@@ -330,8 +341,10 @@ class Run:
 class Result:
     """How a run ended: ``passed``, or ``failed`` saying why in one line (the first
     unmet expectation, ``"expectation not met: ..."``, with how many more; or the crash,
-    ``"the run crashed: ..."``); ``unmet`` lists every expectation that did not hold,
-    ``crashed`` the crash if there was one; the recorded ``timeline``."""
+    ``"the run crashed: ..."``); ``unmet`` lists every expectation that did not hold
+    -- first a line for each kernel report (``"the guest kernel reported: ..."``; the
+    reports themselves are ``timeline.reports``) --, ``crashed`` the crash if there
+    was one; the recorded ``timeline``."""
 
     name: str
     timeline: Timeline
@@ -369,6 +382,26 @@ class Result:
         return seqs
 
 
+@contextlib.contextmanager
+def _host_reports(timeline: Timeline) -> Iterator[None]:
+    """Keep the host kernel's lockdep reports and WARNs in ``timeline`` while the
+    block runs."""
+
+    def lockdep_report(text: str) -> None:
+        timeline.report("host", "lockdep", text)
+
+    def warn(text: str) -> None:
+        timeline.report("host", "warn", text)
+
+    lockdep_report_subscribe(lockdep_report)
+    warn_subscribe(warn)
+    try:
+        yield
+    finally:
+        warn_unsubscribe(warn)
+        lockdep_report_unsubscribe(lockdep_report)
+
+
 def _where(filename: str) -> str:
     """``filename`` relative to the tree this package is in (the same in every tree
     and checkout), or as it is when it lies outside."""
@@ -381,12 +414,13 @@ def _where(filename: str) -> str:
 
 @contextlib.contextmanager
 def _running(timeline: Timeline, verbose: bool, errors: Errors | None) -> Iterator[Run]:
-    r = Run(timeline, verbose=verbose, errors=errors)
-    with use(timeline):  # the clean-ups (closes, shutdowns) are steps too
-        try:
-            yield r
-        finally:
-            r.close()
+    with _host_reports(timeline):
+        r = Run(timeline, verbose=verbose, errors=errors)
+        with use(timeline):  # the clean-ups (closes, shutdowns) are steps too
+            try:
+                yield r
+            finally:
+                r.close()
 
 
 def run_scenario(
@@ -420,9 +454,14 @@ def run_scenario(
             sc.run(r)
     except ExpectationFailed:
         pass  # recorded in unmet by Run.require
+    except GuestReported:
+        pass  # the VMM ended the run on the guest kernel's reports, named below
     except Exception as e:  # the scenario itself broke: a failed run, said clearly
         tb = traceback.extract_tb(e.__traceback__)[-1]
         crashed = f"{type(e).__name__}: {e} ({_where(tb.filename)}:{tb.lineno})"
+    # every run also expects that no kernel made a lockdep report or WARNed: each
+    # report is an unmet expectation, named first
+    unmet = [rep.summary() for rep in timeline.reports] + list(unmet)
     failed: str | None = None
     if crashed is not None:
         failed = f"the run crashed: {crashed}"

@@ -21,6 +21,16 @@ real host when ``open``/``close`` are ``os.open``/``os.close`` and ``ioctl`` is
   ``copy_from_user``/``copy_to_user``.  A negative result raises
   ``OSError(errno, os.strerror(errno))``.  A descriptor that is not one of the
   model's files is a real one: the call goes to ``fcntl.ioctl``.
+
+  The arguments are converted as CPython 3.11's ``fcntl_ioctl_impl()``
+  (Modules/fcntlmodule.c) converts them, with its exceptions and messages: ``fd``
+  is an ``int`` or has ``fileno()``; ``request`` goes to the kernel as an
+  ``unsigned int`` -- any integer, masked to 32 bits; ``arg`` is tried as a
+  writable buffer, then as a read-only one (``bytes``, a read-only
+  ``memoryview``, a ``str`` as UTF-8) -- copied, at most 1024 bytes
+  (``IOCTL_BUFSZ``; longer is ``ValueError("ioctl string arg too long")``, as is
+  a longer writable buffer with ``mutate_flag=False``) -- then as a C ``int``
+  (``OverflowError`` out of its range, ``TypeError`` for anything else).
 * ``pread(fd, n, offset) -> bytes`` and ``pwrite(fd, data, offset) -> int``: as
   ``os.pread``/``os.pwrite``: the file's ``read``/``write`` with ``*ppos = offset``
   and a mapped buffer; a negative result raises ``OSError``; a file without
@@ -44,8 +54,9 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import operator
 import os
-from typing import Any
+from typing import Any, Final
 
 from kernel.lib import fs
 from kernel.lib.errno import IS_ERR
@@ -81,17 +92,98 @@ def _kernel_file(fd: int) -> fs.file | None:
     return filp
 
 
+#: The size of ``fcntl.ioctl``'s own buffer (``IOCTL_BUFSZ`` in Modules/fcntlmodule.c).
+IOCTL_BUFSZ: Final = 1024
+_INT_MIN: Final = -(2**31)
+_INT_MAX: Final = 2**31 - 1
+_LONG_MIN: Final = -(2**63)
+_LONG_MAX: Final = 2**63 - 1
+
+
+def _c_int(v: int) -> int:
+    """``_PyLong_AsInt()``.  Exists only in Python."""
+    if not _INT_MIN <= v <= _INT_MAX:
+        raise OverflowError("Python int too large to convert to C int")
+    return v
+
+
+def _fildes(fd: object) -> int:
+    """fcntl's descriptor argument (``PyObject_AsFileDescriptor()``): an int, or an
+    object with ``fileno()``.  Exists only in Python."""
+    if isinstance(fd, int):
+        v = _c_int(int(fd))
+    else:
+        fileno = getattr(fd, "fileno", None)
+        if fileno is None:
+            raise TypeError("argument must be an int, or have a fileno() method.")
+        res = fileno()
+        if not isinstance(res, int):
+            raise TypeError("fileno() returned a non-integer")
+        v = _c_int(int(res))
+    if v < 0:
+        raise ValueError(f"file descriptor cannot be a negative integer ({v})")
+    return v
+
+
+def _int_arg(arg: object) -> int:
+    """The ``"i"`` conversion of an ioctl argument: a C ``int``.  Exists only in Python."""
+    v = operator.index(arg)  # type: ignore[arg-type]
+    if not _LONG_MIN <= v <= _LONG_MAX:
+        raise OverflowError("Python int too large to convert to C long")
+    if v > _INT_MAX:
+        raise OverflowError("signed integer is greater than maximum")
+    if v < _INT_MIN:
+        raise OverflowError("signed integer is less than minimum")
+    return int(v)
+
+
+def _ioctl_arg(arg: object, mutate_flag: bool) -> tuple[int | Buffer, bool]:
+    """``fcntl_ioctl_impl()``'s reading of ``arg``: what the kernel gets (an int, the
+    caller's writable buffer itself, or a copy) and whether the call returns the
+    copy's bytes.  Exists only in Python."""
+    try:
+        view = memoryview(arg)  # type: ignore[arg-type]
+    except TypeError:
+        view = None
+    if view is not None and view.contiguous:  # "w*", then "s*"
+        n = view.nbytes
+        if not view.readonly and mutate_flag:
+            if isinstance(arg, bytearray | ctypes.Structure | ctypes.Array):
+                return arg, False
+            return view, False
+        if n > IOCTL_BUFSZ:
+            raise ValueError("ioctl string arg too long")
+        return bytearray(view.tobytes()), True
+    if isinstance(arg, str):  # "s*" of a str: its UTF-8 bytes
+        try:
+            data = arg.encode()
+        except UnicodeEncodeError:
+            pass  # as PyArg_Parse's "s*" failing: on to "i"
+        else:
+            if len(data) > IOCTL_BUFSZ:
+                raise ValueError("ioctl string arg too long")
+            return bytearray(data), True
+    return _int_arg(arg), False
+
+
 def ioctl(fd: int, request: int, arg: int | bytes | Buffer = 0, mutate_flag: bool = True) -> Any:
-    """ioctl(2) with ``fcntl.ioctl``'s signature and results."""
+    """ioctl(2) with ``fcntl.ioctl``'s signature, conversions and results."""
+    fd = _fildes(fd)
     filp = fs.fget(fd)
     if filp is None:
         return fcntl.ioctl(fd, request, arg, mutate_flag)
+    try:
+        request = operator.index(request) & 0xFFFFFFFF  # "I": unsigned int, not checked
+        kernel_arg, copy_back = _ioctl_arg(arg, bool(mutate_flag))
+    except BaseException:
+        fs.fput(filp)
+        raise
     if timeline.current() is None:
-        return _ioctl(filp, request, arg, mutate_flag)
+        return _ioctl(filp, request, kernel_arg, copy_back)
     from sim.record import record_ioctl
 
     try:
-        res = _ioctl(filp, request, arg, mutate_flag)
+        res = _ioctl(filp, request, kernel_arg, copy_back)
     except OSError as e:
         record_ioctl(request, arg, -(e.errno or 0))
         raise
@@ -99,20 +191,16 @@ def ioctl(fd: int, request: int, arg: int | bytes | Buffer = 0, mutate_flag: boo
     return res
 
 
-def _ioctl(filp: fs.file, request: int, arg: int | bytes | Buffer, mutate_flag: bool) -> Any:
-    """The kernel side of :func:`ioctl`; drops the reference ``ioctl`` took."""
+def _ioctl(filp: fs.file, request: int, arg: int | Buffer, copy_back: bool) -> Any:
+    """The kernel side of :func:`ioctl`; drops the reference ``ioctl`` took.  ``arg``
+    is what the kernel gets; ``copy_back``: return its bytes (``arg`` is a copy)."""
     try:
         if isinstance(arg, int):
             ret = fs.vfs_ioctl(filp, request, arg)
             if ret < 0:
                 _raise(-ret)
             return ret
-        copy_back = isinstance(arg, bytes) or not mutate_flag
-        buf: Buffer
-        if isinstance(arg, bytes) or not mutate_flag:
-            buf = bytearray(bytes(arg))
-        else:
-            buf = arg
+        buf = arg
         addr = map_user(buf)
         try:
             ret = fs.vfs_ioctl(filp, request, addr)

@@ -26,7 +26,12 @@ instead of that series' ``pending_errors`` count):
 The guest is the ported kernel in its own process (:mod:`sim.guest`);
 :meth:`Qemu.start_guest` starts its interpreter early so that it loads while the host
 is set up, and :meth:`Qemu.boot_guest` boots it.  Guest kernel log lines go into the
-run's timeline as actor ``guest``, exactly as the guest kernel prints them.
+run's timeline as actor ``guest``, exactly as the guest kernel prints them.  The
+guest kernel's lockdep reports and WARNs go into the timeline's
+:attr:`~sim.timeline.Timeline.reports` (and :attr:`Qemu.guest_reports`), and the
+guest command during which they came raises
+:class:`~sim.guest.process.GuestReported`: the VMM ends the run there, and the run
+fails naming the report.
 """
 
 from __future__ import annotations
@@ -38,11 +43,11 @@ from typing import Any
 from kernel.lib.printk import KERN_INFO
 from kernel.s390.include.asm.kvm_host import kvm
 from sim import timeline
-from sim.guest.process import GuestError, GuestProcess
+from sim.guest.process import GuestError, GuestProcess, GuestReported
 from sim.vmm.vfio import VfioPciDevice, record
 from sim.vmm.zpci import GUEST_FACILITIES, S390PCIBusDevice, S390PciHost, ZpciFsState
 
-__all__ = ["GuestError", "Qemu"]
+__all__ = ["GuestError", "GuestReported", "Qemu"]
 
 
 class Qemu:
@@ -52,9 +57,13 @@ class Qemu:
         self.kvm = kvm()
         self.phb = S390PciHost()
         self.guest_log_level = guest_log_level
-        self.guest = GuestProcess(self.phb.handle, self._guest_log, timeout=timeout)
+        self.guest = GuestProcess(
+            self.phb.handle, self._guest_log, timeout=timeout, on_report=self._guest_report
+        )
         self.stopped: str | None = None
         self.guest_log: list[str] = []
+        #: the guest kernel's lockdep reports and WARNs, ``(kind, text)``
+        self.guest_reports: list[tuple[str, str]] = []
 
     # -- the guest ----------------------------------------------------------------------
 
@@ -64,6 +73,12 @@ class Qemu:
             tl = timeline.current()
             if tl is not None:
                 tl.record("guest", "log", text, level=level)
+
+    def _guest_report(self, kind: str, text: str) -> None:
+        self.guest_reports.append((kind, text))
+        tl = timeline.current()
+        if tl is not None:
+            tl.report("guest", kind, text)
 
     def start_guest(self) -> None:
         """Start the guest's interpreter; it loads the kernel in the background."""

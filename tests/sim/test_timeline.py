@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from sim.timeline import Timeline, acting_as, current, current_actor, use
+from sim.timeline import KernelReport, Timeline, acting_as, current, current_actor, use
 
 
 def test_record_numbers_steps_and_serialises_them() -> None:
@@ -47,3 +47,32 @@ def test_current_timeline_and_actor_are_scoped() -> None:
     with use(t), acting_as("qemu"):
         assert current() is t and current_actor() == "qemu"
     assert current() is None and current_actor() == "host"
+
+
+def test_kernel_reports_are_kept_in_order_and_summarised_on_one_line() -> None:
+    t = Timeline()
+    report = "\n".join(
+        [
+            "WARNING: possible circular locking dependency detected",
+            "kmcheck is trying to acquire lock B at x.py:2 (f)",
+            "but it already holds lock A, taken at x.py:1 (f)",
+            "which lock already depends on the new lock, in the other order:",
+            "  B (taken at y.py:1 (g)) -> A (taken at y.py:2 (g))",
+        ]
+    )
+    a = t.report("guest", "lockdep", report)
+    b = t.report("host", "warn", "kernel/pci/pci.py:12 (f): oops")
+    assert t.reports == [KernelReport("guest", "lockdep", report), KernelReport("host", "warn", b.text)]
+    assert t.steps == []  # reports are not steps: their log lines are
+    assert a.summary() == (
+        "the guest kernel reported: possible circular locking dependency detected: "
+        "kmcheck is trying to acquire lock B at x.py:2 (f) but it already holds lock A, taken at x.py:1 (f)"
+    )
+    assert b.summary() == "the host kernel reported: WARNING: at kernel/pci/pci.py:12 (f): oops"
+    with pytest.raises(ValueError) as e:
+        t.report("kernel", "warn", "x")
+    assert str(e.value) == "unknown actor 'kernel'"
+    with pytest.raises(ValueError) as e:
+        t.report("host", "bug", "x")
+    assert str(e.value) == "unknown report kind 'bug'"
+    assert len(t.reports) == 2

@@ -88,3 +88,63 @@ def test_rwsem_read_side_counts_in_the_order() -> None:
     up_read(sem)
     assert len(lockdep.reports) == 1
     lockdep.reports.clear()
+
+
+def _site(fn: object, needle: str) -> str:
+    """``file:line (function)`` of the line of ``fn`` that contains ``needle``, as
+    lockdep names a site."""
+    import inspect
+
+    lines, first = inspect.getsourcelines(fn)  # type: ignore[arg-type]
+    (n,) = [first + i for i, line in enumerate(lines) if needle in line]
+    return f"tests/kernel/lib/test_lockdep.py:{n} ({fn.__name__})"  # type: ignore[attr-defined]
+
+
+def test_report_reaches_subscribers_after_its_lines_are_printed() -> None:
+    a, b = DEFINE_MUTEX("A"), DEFINE_MUTEX("B")
+    seen: list[tuple[str, int]] = []
+
+    def subscriber(report: str) -> None:
+        # the report's lines are in the log ring before a subscriber hears of it
+        seen.append((report, len(dmesg())))
+
+    lockdep.lockdep_report_subscribe(subscriber)
+    try:
+        _take(a, b)
+        _take(b, a)
+    finally:
+        lockdep.lockdep_report_unsubscribe(subscriber)
+    _take(a, b)  # no new edge, no new report; and the subscriber is gone anyway
+    held = _site(_take, "mutex_lock(first)")
+    taken = _site(_take, "mutex_lock(second)")
+    expected = "\n".join(
+        [
+            "WARNING: possible circular locking dependency detected",
+            f"MainThread is trying to acquire lock A at {taken}",
+            f"but it already holds lock B, taken at {held}",
+            "which lock already depends on the new lock, in the other order:",
+            f"  A (taken at {held}) -> B (taken at {taken})",
+        ]
+    )
+    assert lockdep.reports == [expected]
+    assert seen == [(expected, 5)]
+    assert [line.text for line in dmesg()] == expected.splitlines()
+    lockdep.reports.clear()
+
+
+def test_a_boot_forgets_the_lock_graph_but_not_the_reports() -> None:
+    from kernel.init.main import start_kernel
+
+    a, b = DEFINE_MUTEX("A"), DEFINE_MUTEX("B")
+    _take(a, b)
+    _take(b, a)
+    assert len(lockdep.reports) == 1
+    report = lockdep.reports[0]
+    start_kernel()
+    assert lockdep.reports == [report]
+    assert lockdep.lockdep_edges() == []
+    # the new kernel's graph starts empty: the old order is forgotten
+    _take(b, a)
+    assert lockdep.reports == [report]
+    assert [(e.held, e.taken) for e in lockdep.lockdep_edges()] == [("B", "A")]
+    lockdep.reports.clear()

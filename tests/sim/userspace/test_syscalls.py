@@ -4,9 +4,14 @@ buffer rules."""
 
 from __future__ import annotations
 
+import array
 import ctypes
 import errno
+import fcntl
 import os
+import sys
+import termios
+from collections.abc import Callable
 
 import pytest
 
@@ -138,5 +143,172 @@ def test_real_descriptors_go_to_fcntl_ioctl() -> None:
         with pytest.raises(OSError) as e:
             syscalls.ioctl(fd, 0x3B75, bytearray(8))
         assert e.value.errno == errno.ENOTTY
+    finally:
+        syscalls.close(fd)
+
+
+# -- fcntl.ioctl parity (CPython 3.11's Modules/fcntlmodule.c, fcntl_ioctl_impl) -----------
+
+#: The outcomes below are CPython 3.11's; on 3.11 each is also checked against the
+#: real fcntl.ioctl on /dev/null (the conversions happen before the system call).
+CPYTHON_311 = sys.version_info[:2] == (3, 11)
+
+
+def outcome(fn: Callable[[], object]) -> tuple[str, str]:
+    try:
+        return "ok", repr(fn())
+    except Exception as e:
+        return type(e).__name__, str(e)
+
+
+class FileLike:
+    def __init__(self, fd: object) -> None:
+        self.fd = fd
+
+    def fileno(self) -> object:
+        return self.fd
+
+
+ARG_CASES = [
+    # (c) a read-only buffer of more than IOCTL_BUFSZ (1024) bytes
+    (b"\0" * 1025, True, ("ValueError", "ioctl string arg too long")),
+    ("x" * 1025, True, ("ValueError", "ioctl string arg too long")),
+    (memoryview(b"\0" * 1025), True, ("ValueError", "ioctl string arg too long")),
+    # ... and a writable one that is not to be mutated
+    (bytearray(1025), False, ("ValueError", "ioctl string arg too long")),
+    # (d) an int argument is a C int
+    (2**31, True, ("OverflowError", "signed integer is greater than maximum")),
+    (2**63 - 1, True, ("OverflowError", "signed integer is greater than maximum")),
+    (-(2**31) - 1, True, ("OverflowError", "signed integer is less than minimum")),
+    (2**63, True, ("OverflowError", "Python int too large to convert to C long")),
+    (2**64 + 1, True, ("OverflowError", "Python int too large to convert to C long")),
+    (-(2**63) - 1, True, ("OverflowError", "Python int too large to convert to C long")),
+    (1.5, True, ("TypeError", "'float' object cannot be interpreted as an integer")),
+    (None, True, ("TypeError", "'NoneType' object cannot be interpreted as an integer")),
+    # a non-contiguous buffer is neither "w*" nor "s*"
+    (
+        memoryview(bytearray(8))[::2],
+        True,
+        ("TypeError", "'memoryview' object cannot be interpreted as an integer"),
+    ),
+    ("\udc80", True, ("TypeError", "'str' object cannot be interpreted as an integer")),
+]
+
+
+@pytest.mark.parametrize(("arg", "mutate", "expected"), ARG_CASES)
+def test_ioctl_refuses_arguments_as_fcntl_does(
+    node: str, arg: object, mutate: bool, expected: tuple[str, str]
+) -> None:
+    fd = syscalls.open(node)
+    try:
+        assert outcome(lambda: syscalls.ioctl(fd, REQ_ECHO, arg, mutate)) == expected  # type: ignore[arg-type]
+    finally:
+        syscalls.close(fd)
+    assert fs.fget(fd) is None  # the reference the refused call took is dropped
+    if CPYTHON_311:
+        real = os.open("/dev/null", os.O_RDONLY)
+        try:
+            assert outcome(lambda: fcntl.ioctl(real, REQ_ECHO, arg, mutate)) == expected  # type: ignore[arg-type]
+        finally:
+            os.close(real)
+
+
+FD_CASES = [
+    (-1, ("ValueError", "file descriptor cannot be a negative integer (-1)")),
+    (2**40, ("OverflowError", "Python int too large to convert to C int")),
+    ("3", ("TypeError", "argument must be an int, or have a fileno() method.")),
+    (FileLike("3"), ("TypeError", "fileno() returned a non-integer")),
+    (FileLike(-2), ("ValueError", "file descriptor cannot be a negative integer (-2)")),
+]
+
+
+@pytest.mark.parametrize(("fd", "expected"), FD_CASES)
+def test_ioctl_refuses_descriptors_as_fcntl_does(fd: object, expected: tuple[str, str]) -> None:
+    assert outcome(lambda: syscalls.ioctl(fd, REQ_ECHO)) == expected  # type: ignore[arg-type]
+    if CPYTHON_311:
+        assert outcome(lambda: fcntl.ioctl(fd, REQ_ECHO)) == expected  # type: ignore[arg-type]
+
+
+def test_ioctl_takes_an_object_with_fileno(node: str) -> None:
+    fd = syscalls.open(node)
+    try:
+        v = ctypes.c_uint32(4)
+        assert syscalls.ioctl(FileLike(fd), REQ_ECHO, v) == 5  # type: ignore[arg-type]
+        assert v.value == 8
+    finally:
+        syscalls.close(fd)
+
+
+@pytest.mark.parametrize("high", [1 << 32, 0xFFFF_FFFF << 32, 1 << 200, -(1 << 32)])
+def test_ioctl_request_is_masked_to_32_bits(node: str, high: int) -> None:
+    fd = syscalls.open(node)
+    try:
+        v = ctypes.c_uint32(3)
+        assert syscalls.ioctl(fd, REQ_ECHO + high, v) == 5
+        assert v.value == 6
+        assert syscalls.ioctl(fd, REQ_INT + high, 77) == 77
+    finally:
+        syscalls.close(fd)
+
+
+def test_the_real_fcntl_masks_the_request_too() -> None:
+    r, w = os.pipe()
+    try:
+        os.write(w, b"hello")
+        for high in (1 << 32, 1 << 200, -(1 << 32)):
+            assert fcntl.ioctl(r, termios.FIONREAD + high, b"\0" * 4) == (5).to_bytes(4, sys.byteorder)
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_ioctl_request_that_is_not_an_integer_is_a_type_error(node: str) -> None:
+    fd = syscalls.open(node)
+    try:
+        assert outcome(lambda: syscalls.ioctl(fd, 1.0, 0)) == (  # type: ignore[arg-type]
+            "TypeError",
+            "'float' object cannot be interpreted as an integer",
+        )
+    finally:
+        syscalls.close(fd)
+    if CPYTHON_311:
+        assert outcome(lambda: fcntl.ioctl(0, 1.0, 0)) == (  # type: ignore[arg-type]
+            "TypeError",
+            "'float' object cannot be interpreted as an integer",
+        )
+
+
+@pytest.mark.parametrize(
+    "arg",
+    [
+        memoryview((3).to_bytes(4, "little")),
+        memoryview(bytearray((3).to_bytes(4, "little"))).toreadonly(),
+        "\x03\x00\x00\x00",
+        (3).to_bytes(4, "little") + b"\0" * 1020,  # exactly IOCTL_BUFSZ
+    ],
+    ids=["memoryview-of-bytes", "read-only-view", "str", "1024-bytes"],
+)
+def test_ioctl_copies_a_read_only_buffer_and_returns_the_copy(node: str, arg: object) -> None:
+    fd = syscalls.open(node)
+    try:
+        before = bytes(arg.encode() if isinstance(arg, str) else arg)  # type: ignore[arg-type]
+        res = syscalls.ioctl(fd, REQ_ECHO, arg)  # type: ignore[arg-type]
+        assert res == (6).to_bytes(4, "little") + before[4:]
+        assert bytes(arg.encode() if isinstance(arg, str) else arg) == before  # type: ignore[arg-type]
+    finally:
+        syscalls.close(fd)
+
+
+def test_ioctl_mutates_a_writable_buffer_of_any_size_in_place(node: str) -> None:
+    fd = syscalls.open(node)
+    try:
+        big = bytearray((9).to_bytes(4, "little") + b"\0" * 2000)
+        assert syscalls.ioctl(fd, REQ_ECHO, big) == 5
+        assert big[:4] == (18).to_bytes(4, "little")
+        arr = array.array("I", [10, 0])
+        assert syscalls.ioctl(fd, REQ_ECHO, arr) == 5
+        assert arr.tolist() == [20, 0]
+        assert syscalls.ioctl(fd, REQ_ECHO, arr, False) == (40).to_bytes(4, sys.byteorder) + bytes(4)
+        assert arr.tolist() == [20, 0]
     finally:
         syscalls.close(fd)
