@@ -6,7 +6,11 @@ errors on it, with the interpreter switching threads every few microseconds
 under the same lock (``zpci_get_pending_error``), so every record must come out once
 or be dropped with its "Maximum number (4) of pending error events queued" line:
 no duplicate, none missing, and each reader sees the records in the order the
-firmware raised them (the queue is FIFO)."""
+firmware raised them (the queue is FIFO).
+
+It drives v17's form of the feature (a 72-byte record in the ioctl's buffer) and its
+pr_err line, so it lives here, with the suites that run on this (v17) tree only, not
+under tests/kernel, whose tests also run on the baseline and merged trees."""
 
 from __future__ import annotations
 
