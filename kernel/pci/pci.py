@@ -1294,7 +1294,8 @@ def pci_intx(pdev: pci_dev, enable: int) -> None:
 def pci_intx_mask_supported(dev: pci_dev) -> bool:
     """Whether the device implements INTx masking through the Command register's
     Interrupt Disable bit: flip it and see whether it sticks.  (Added for vfio-pci's
-    open path, read from torvalds/linux drivers/pci/pci.c, archive id 10579207.)"""
+    open path, read from an older torvalds/linux drivers/pci/pci.c, the form that
+    probes the bit itself.)"""
     mask_supported = False
 
     if dev.broken_intx_masking:

@@ -1,7 +1,7 @@
 """drivers/vfio/device_cdev.c: the per-device character device
 ``/dev/vfio/devices/vfio<N>`` and its iommufd binding.
 
-Read from torvalds/linux @ 1260ed777985 (archive id 848661962), which predates 7.1
+Read from torvalds/linux @ 1260ed777985, drivers/vfio/device_cdev.c, which predates 7.1
 in one respect: 7.1 accepts ``VFIO_DEVICE_BIND_FLAG_TOKEN`` (a VF token for SR-IOV,
 ``token_uuid_ptr``) in ``bind.flags``; this text rejects every flag with -EINVAL.
 SR-IOV VF tokens have no part in the s390 flow, so the stored check is kept; it is

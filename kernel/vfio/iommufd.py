@@ -1,7 +1,7 @@
 """drivers/vfio/iommufd.c: VFIO's side of iommufd, as far as the cdev path and
 vfio-pci need it.
 
-Read from torvalds/linux @ 0a782d15e1d4 (archive id 6573072894), an older text in
+Read from torvalds/linux @ 0a782d15e1d4, drivers/vfio/iommufd.c, an older text in
 which the group-path ``vfio_iommufd_bind()`` still lived here.  7.1's cdev path
 calls :func:`vfio_df_iommufd_bind`/:func:`vfio_df_iommufd_unbind` from
 ``vfio_df_device_first_open()``/``..._last_close()``; they are the driver-op part of

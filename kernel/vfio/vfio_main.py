@@ -1,7 +1,7 @@
 """drivers/vfio/vfio_main.c (Linux 7.1-rc4): the VFIO core, as far as vfio-pci and
 the device file need it.
 
-Read from legoater/linux @ 0dace9cdb9f5 (archive id 53374283362).  No patch of the
+Read from legoater/linux @ 0dace9cdb9f5, drivers/vfio/vfio_main.c.  No patch of the
 v17 series changes this file; v17 5/7's ``VFIO_DEVICE_FEATURE_ZPCI_ERROR`` reaches
 the driver through :func:`vfio_ioctl_device_feature`'s default case.
 

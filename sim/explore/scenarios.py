@@ -9,11 +9,12 @@ kernel's event thread: ``zpci_event_error()`` and the recovery path), and usersp
 threads that call ``ioctl``/``close`` through :mod:`sim.userspace.syscalls`.
 
 * :class:`ErrorVsClose` -- an error arriving while userspace closes the device
-  (v18 review, 55978801630: "there's always a race that an error could occur as the
-  user is closing"): every record stored is delivered to userspace before close or
+  (v18 review, <20260603162006.27b78de5@shazbot.org>: "there's always a race that an
+  error could occur as the user is closing"): every record stored is delivered to userspace before close or
   counted in the "Unhandled PCI error events count=N" line, and cleared; after close
   nothing stays queued; an event is either left to userspace (stored) or recovered
-  by the host, never both (v15 race analysis, 55974067047).
+  by the host, never both (v15 race analysis,
+  <6dd6de60d72a70ff85ecab2a9d14f45a617f05e7.camel@linux.ibm.com>).
 * :class:`TwoReaders` -- two userspace threads draining with GET while firmware
   stores three records: every record is returned at most once, each reader sees
   them in FIFO order, ``count == (tail - head) & 0xff`` and ``count <= 4`` at every

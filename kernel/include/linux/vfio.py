@@ -1,6 +1,6 @@
 """include/linux/vfio.h (Linux 7.1-rc4): the VFIO core's driver API.
 
-Read from legoater/linux @ 0dace9cdb9f5 (archive id 53709120109).  No patch of the
+Read from legoater/linux @ 0dace9cdb9f5, include/linux/vfio.h.  No patch of the
 v17 series changes this header; v17 5/7's new feature handler calls
 :func:`vfio_check_feature` from here.
 

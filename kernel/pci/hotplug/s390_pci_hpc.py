@@ -1,9 +1,10 @@
 """drivers/pci/hotplug/s390_pci_hpc.c: the PCI hot-plug controller driver for System z
 (Linux 7.1-rc4 base; not changed by the v17 series).  ``pr_fmt`` is "zpci: ".
 
-Source: Kingxukai/linux @ 0291023e (archive id 7776494754), with that repository's
-stray "the woke" insertions in comments ignored; BASE.md notes its 7.1 identity is not
-verified.  Each zPCI function gets its own hotplug slot, named by its fid (``%08x``) and
+Source: Kingxukai/linux @ 0291023e7330, drivers/pci/hotplug/s390_pci_hpc.c, with that
+repository's stray "the woke" insertions in comments ignored; a 6.13+ text whose
+identity with 7.1-rc4 is not verified (no v17 patch touches it, so no blob id pins
+it).  Each zPCI function gets its own hotplug slot, named by its fid (``%08x``) and
 registered with slot number ``zdev->devfn``.  ``reset_slot`` is how the PCI core's slot
 reset (``pci_reset_hotplug_slot``) reaches ``zpci_hot_reset_device()``: it only
 *tries* ``zdev->state_lock`` and fails with -EIO while a state change (such as an

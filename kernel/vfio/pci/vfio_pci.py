@@ -1,7 +1,7 @@
 """drivers/vfio/pci/vfio_pci.c (Linux 7.1-rc4): the vfio-pci driver, the PCI driver
 that hands a function to userspace through the vfio-pci core.
 
-Read from legoater/linux @ 82a72b42eb45 (archive id 53461290512).  Not changed by the
+Read from legoater/linux @ 82a72b42eb45, drivers/vfio/pci/vfio_pci.c.  Not changed by the
 v17 series (vfio-pci's error handler table is the core's
 ``vfio_pci_core_err_handlers``, which v17 6/7 extends).
 

@@ -5,12 +5,13 @@ permission bits decide, bit by bit, what is passed to the hardware, what is serv
 from a virtual copy (``vconfig``) and what is dropped.  Not changed by the v17
 series.
 
-Read from legoater/linux @ 2a3eb3a9c951 (archive id 71621215591), a tree newer than
+Read from legoater/linux @ 2a3eb3a9c951, drivers/vfio/pci/vfio_pci_config.c, a tree newer than
 7.1 that adds CXL DVSEC virtualisation; the CXL parts (``vfio_cxl_dvsec_write()``,
 ``init_cxl_dvsec_perm()``, ``vfio_cxl_dvsec_init()``, the ``cxl_perm`` branches of
 ``vfio_pci_config_rw_single()`` and ``vfio_config_free()``) are not in 7.1 and are
 left out.  In 7.1 the per-chunk access is ``vfio_pci_config_rw_single()`` (exported,
-declared in vfio_pci_priv.h, BASE.md); older kernels called it ``vfio_config_do_rw()``.
+declared in vfio_pci_priv.h, whose 7.1-rc4 text is the pre-image of v17 5/7);
+older kernels called it ``vfio_config_do_rw()``.
 
 Values: ``__le32`` values of the C are Python ints holding the register value (the
 little-endian bytes of config space read as a number), so masks apply as written.

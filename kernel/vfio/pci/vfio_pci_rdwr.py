@@ -3,7 +3,8 @@ ROM regions of a vfio-pci device file.  Not changed by the v17 series.
 
 Ported: the entry of :func:`vfio_pci_bar_rw`, which decides whether the region
 exists: a BAR with a host resource, or the ROM with a shadow copy.  Its shape was
-checked against the C text of a 2026 vfio patch's context (archive id 12989090355)::
+checked against the vfio patch that gave it the ROM branch ("vfio/pci: Expose setup
+ROM at ROM bar when needed", <20241212205050.5737-3-Yunxiang.Li@amd.com>)::
 
     if (pci_resource_start(pdev, bar))
             end = pci_resource_len(pdev, bar);
