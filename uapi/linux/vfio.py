@@ -1,6 +1,7 @@
 """include/uapi/linux/vfio.h: the VFIO user API, as far as this model uses it.
 
-Base: Linux 7.1-rc4.  Read from legoater/linux @ 1d9bf54a4264 (archive id 53211715097)
+Base: Linux 7.1-rc4.  Read from legoater/linux @ 1d9bf54a4264,
+include/uapi/linux/vfio.h (7.1-rc4's text is blob 5de618a3a5ee, the v17 5/7 pre-image),
 with the older version of the series' ``VFIO_DEVICE_FEATURE_ZPCI_ERROR`` block
 removed.  v17 patch 5/7 ("vfio-pci/zdev: Add a device feature for error
 information") adds ``struct vfio_device_feature_zpci_err`` and

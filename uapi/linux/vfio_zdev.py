@@ -1,8 +1,8 @@
 """include/uapi/linux/vfio_zdev.h: the s390 zPCI capabilities of
 ``VFIO_DEVICE_GET_INFO``.
 
-Base: Linux 7.1-rc4 (the file is unchanged since 6.1; read from the torvalds/linux
-copy, archive id 41741742434).  No patch of the v17 series touches it.
+Base: Linux 7.1-rc4 (the file is unchanged since 6.1; read from
+torvalds/linux @ 512a93a93dbe, include/uapi/linux/vfio_zdev.h).  No patch of the v17 series touches it.
 
 s390x ABI: big-endian, natural alignment, so ``vfio_device_info_cap_zpci_base`` has
 4 bytes of tail padding after ``fh`` (40 bytes) and ``..._group`` 6 (48 bytes).  The

@@ -1,8 +1,10 @@
 """arch/s390/pci/pci.c: the zPCI base (Linux 7.1-rc4 with the v17 series).
 
-Source read: legoater/linux @ 11c5ae1f (archive id 52633597045) with the newer
-``zpci_reenable_device()``/``zpci_hot_reset_device()`` of archive id 35636365, as
-BASE.md says; v17 4/7 adds one line here (``mutex_init(&zdev->pending_errs_lock)`` in
+Source read: legoater/linux @ 11c5ae1f979a, arch/s390/pci/pci.c, an older text, with
+``zpci_reenable_device()``/``zpci_hot_reset_device()`` in their newer form as in
+Kingxukai/linux @ 0291023e7330 (same path); not byte-exact to 7.1-rc4, whose text is
+known only by its blob id (39bd2adfc240, the v17 4/7 pre-image);
+v17 4/7 adds one line here (``mutex_init(&zdev->pending_errs_lock)`` in
 ``zpci_create_device()``).  ``pr_fmt`` is "zpci: ".
 
 What the event path, the hotplug driver and the PCI core reach is ported in C order:

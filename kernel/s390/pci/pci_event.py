@@ -1,8 +1,8 @@
 """arch/s390/pci/pci_event.c: zPCI error and availability events (Linux 7.1-rc4 with
 the v17 series).
 
-Exact base (BASE.md, blob 839bd91c = the v17 4/7 pre-image): legoater/linux @ 25f192f9
-(archive id 53671393341) with that tree's older series reverted.  ``pr_fmt`` is
+Exact base, equal to the pre-image of v17 4/7 (blob 839bd91c056e): legoater/linux @
+25f192f99a70, arch/s390/pci/pci_event.c, with that tree's older series reverted.  ``pr_fmt`` is
 "zpci: ".
 
 v17 4/7 changes this file: it moves ``struct zpci_ccdf_err`` to asm/pci.h (naming the

@@ -2,9 +2,11 @@
 core: enabling and disabling a function for a user, the device file's ioctls, the
 error handler.
 
-Read from legoater/linux @ 0dace9cdb9f5 (archive id 53534987279), which carries an
+Read from legoater/linux @ 0dace9cdb9f5, drivers/vfio/pci/vfio_pci_core.c, which carries an
 older version of the series; the base follows the v17 patch context instead (5/7
-archive id 56094658719, 6/7 55778809198, 7/7 55803942612), and the patches apply on
+<20260520171113.1111-6-alifm@linux.ibm.com>, 6/7
+<20260520171113.1111-7-alifm@linux.ibm.com>, 7/7
+<20260520171113.1111-8-alifm@linux.ibm.com>), and the patches apply on
 top of it:
 
 * v17 5/7 adds ``case VFIO_DEVICE_FEATURE_ZPCI_ERROR`` to
@@ -15,9 +17,10 @@ top of it:
   :func:`vfio_pci_get_irq_count` and :func:`vfio_pci_ioctl_get_irq_info`, so a
   function without a PCIe capability (ISM) has an ERR interrupt too.
 
-``vfio_pci_core_aer_err_detected()`` is the 7.1 RCU form (BASE.md, archive id
-55947823361).  ``core_vdev->precopy_info_v2 = 0;`` in close is kept from the stored
-text (BASE.md notes it as uncertain for 7.1-rc4; it is harmless on vfio-pci, which
+``vfio_pci_core_aer_err_detected()`` is the 7.1 RCU form (as quoted in
+<aiiH4HQlW-ldojwQ@kbusch-mbp>).  ``core_vdev->precopy_info_v2 = 0;`` in close is kept from the stored
+text (not confirmed for 7.1-rc4,
+whose text is known only as blob 050e7542952e; it is harmless on vfio-pci, which
 has no migration).
 
 Model notes:

@@ -2,8 +2,9 @@
 vfio-pci interrupt handling, as far as the device file's ``VFIO_DEVICE_SET_IRQS``
 reaches on s390.
 
-Read from NVIDIA/NV-Kernels @ c49186da (archive id 58885146987), which BASE.md
-lists as the closest stored text (its ERR case sits at the base's line 859).  v17 7/7
+Read from NVIDIA/NV-Kernels @ c49186daa191, drivers/vfio/pci/vfio_pci_intrs.c, the
+closest public text found; not byte-exact to the v17 7/7 pre-image,
+blob 33944d4d9dc4 (its ERR case sits at the base's line 859).  v17 7/7
 removes the ``pci_is_pcie()`` test in the ERR index's TRIGGER case of
 :func:`vfio_pci_set_irqs_ioctl`, so non-PCIe functions can register an error eventfd.
 

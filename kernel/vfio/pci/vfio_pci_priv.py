@@ -1,9 +1,10 @@
 """drivers/vfio/pci/vfio_pci_priv.h (Linux 7.1-rc4 with the v17 series): vfio-pci's
 private header.
 
-Base text: legoater/linux @ 52fde020a283 (archive id 53671605560) without the
-old-series ``vfio_pci_zdev_feature_err`` declarations (BASE.md: equal to the v17 5/7
-pre-image).  v17 5/7 adds ``vfio_pci_zdev_feature_err()`` to the
+Base text: legoater/linux @ 52fde020a283, drivers/vfio/pci/vfio_pci_priv.h, without the
+old-series ``vfio_pci_zdev_feature_err`` declarations and with the
+``vfio_pci_config_rw_single()`` declaration added: the pre-image of v17 5/7
+(blob fca9d0dfac90).  v17 5/7 adds ``vfio_pci_zdev_feature_err()`` to the
 ``CONFIG_VFIO_PCI_ZDEV_KVM`` block and an ``-ENOTTY`` stub to its ``#else``.
 
 Where each prototype lives in this port (a header imports no ``.c`` module):

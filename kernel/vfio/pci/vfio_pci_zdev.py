@@ -1,8 +1,8 @@
 """drivers/vfio/pci/vfio_pci_zdev.c (Linux 7.1-rc4 with the v17 series): vfio-pci's
 zPCI support, the whole file.
 
-Base text: legoater/linux @ 25f192f99a70 (archive id 53566567524) without the
-old-series ``mediated_recovery`` lines (BASE.md: equal to the v17 4/7 pre-image).
+Base text: legoater/linux @ 25f192f99a70, drivers/vfio/pci/vfio_pci_zdev.c, without the
+old-series ``mediated_recovery`` lines: the pre-image of v17 4/7 (blob 0990fdb146b7).
 v17 4/7 makes open/close start and stop "mediated recovery"
 (``zpci_start_mediated_recovery()`` / ``zpci_stop_mediated_recovery()``); v17 5/7 adds
 ``vfio_pci_zdev_feature_err()``, which hands the stored error records to userspace

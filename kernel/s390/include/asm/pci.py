@@ -1,9 +1,10 @@
 """arch/s390/include/asm/pci.h (Linux 7.1-rc4 with the v17 series): the zPCI data
 structures.
 
-Base text: legoater/linux @ 25f192f9 with ``bool mediated_recovery`` dropped and the
-``zpci_slot_attr_group``/``ARCH_PCI_SLOT_GROUPS`` block added (BASE.md: equal to the v17
-4/7 pre-image).  v17 4/7 adds ``struct zpci_ccdf_err`` (moved here from pci_event.c),
+Base text: legoater/linux @ 25f192f99a70, arch/s390/include/asm/pci.h, with ``bool
+mediated_recovery`` dropped and the ``zpci_slot_attr_group``/``ARCH_PCI_SLOT_GROUPS``
+block added, which is byte for byte the pre-image of v17 4/7
+(blob 5dcf35f0f325).  v17 4/7 adds ``struct zpci_ccdf_err`` (moved here from pci_event.c),
 ``struct zpci_ccdf_pending``, ``ZPCI_ERR_PENDING_MAX`` and the ``pending_errs`` /
 ``pending_errs_lock`` fields of ``struct zpci_dev``, and the prototypes of
 ``zpci_start/stop_mediated_recovery``; v17 5/7 the prototype of
