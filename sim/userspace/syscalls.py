@@ -88,14 +88,16 @@ def ioctl(fd: int, request: int, arg: int | bytes | Buffer = 0, mutate_flag: boo
         return fcntl.ioctl(fd, request, arg, mutate_flag)
     if timeline.current() is None:
         return _ioctl(filp, request, arg, mutate_flag)
-    from sim.record import record_ioctl
+    from sim.record import KernelWatch, record_ioctl
 
+    watch = KernelWatch(arg)
     try:
-        res = _ioctl(filp, request, arg, mutate_flag)
+        with watch:
+            res = _ioctl(filp, request, arg, mutate_flag)
     except OSError as e:
-        record_ioctl(request, arg, -(e.errno or 0))
+        record_ioctl(request, arg, -(e.errno or 0), watch)
         raise
-    record_ioctl(request, res if isinstance(res, bytes) else arg, res if isinstance(res, int) else 0)
+    record_ioctl(request, res if isinstance(res, bytes) else arg, res if isinstance(res, int) else 0, watch)
     return res
 
 
