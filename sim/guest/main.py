@@ -69,7 +69,7 @@ class Guest:
     # -- commands -------------------------------------------------------------------
 
     def forward_log(self, line: Any) -> None:
-        self.chan.send("log", line.level, line.text)
+        self.chan.send("log", line.level, line.text, line.function, line.source)
 
     def boot(self, facilities: list[int], config: dict[str, bool], drivers: list[tuple[int, int]]) -> Any:
         from kernel.init.main import start_kernel

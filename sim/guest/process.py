@@ -41,7 +41,9 @@ class GuestError(RuntimeError):
 
 
 Handler = Callable[[str, tuple[Any, ...]], Any]
-LogSink = Callable[[int, str], None]
+#: ``on_log(level, text, function, source)``: a guest kernel log line, with where it
+#: was printed (function and ``file:line``, or None).
+LogSink = Callable[[int, str, str | None, str | None], None]
 
 
 class GuestProcess:
@@ -186,7 +188,7 @@ class GuestProcess:
                 self._fail("the guest process ended", op)
             kind = msg[0]
             if kind == "log":
-                self.on_log(int(msg[1]), str(msg[2]))
+                self.on_log(int(msg[1]), str(msg[2]), *msg[3:5])
             elif kind == "req":
                 try:
                     result = self.handler(str(msg[2]), tuple(msg[3]))

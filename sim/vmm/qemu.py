@@ -58,12 +58,14 @@ class Qemu:
 
     # -- the guest ----------------------------------------------------------------------
 
-    def _guest_log(self, level: int, text: str) -> None:
+    def _guest_log(
+        self, level: int, text: str, function: str | None = None, source: str | None = None
+    ) -> None:
         self.guest_log.append(text)
         if level <= self.guest_log_level:
             tl = timeline.current()
             if tl is not None:
-                tl.record("guest", "log", text, level=level)
+                tl.record("guest", "log", text, level=level, function=function, source=source)
 
     def start_guest(self) -> None:
         """Start the guest's interpreter; it loads the kernel in the background."""
