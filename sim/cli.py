@@ -2,12 +2,14 @@
 
 ``zpcisim list``
     the scenarios, one line each.
-``zpcisim run NAME [--json] [--diagram FILE] [--verbose]``
+``zpcisim run NAME [--json] [--diagram FILE] [--verbose] [--source]``
     runs one and prints its timeline: one line per step (seq, actor, kind, text),
     or with ``--json`` one JSON object per line (``seq``, ``actor``, ``kind``,
     ``text``; ``request`` and ``ret`` on ioctls; other decoded fields).
     ``--diagram FILE`` also writes a Mermaid sequence diagram of the run;
-    ``--verbose`` adds the kernel's debug lines.
+    ``--verbose`` adds the kernel's debug lines; ``--source`` prints under each
+    kernel log line, trace event and ioctl the C function and ``file:line`` that made
+    it (in ``--json`` they are always there, as ``function`` and ``source``).
 ``zpcisim compare NAME [--diff-only] [--width N]``
     runs the scenario on the tree before the v17 series and on this one and prints
     the two timelines side by side, the differences marked (:mod:`sim.compare`;
@@ -49,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="one JSON object per step instead of text")
     run.add_argument("--diagram", metavar="FILE", help="write a Mermaid sequence diagram (Markdown) to FILE")
     run.add_argument("--verbose", action="store_true", help="include the kernel's debug log lines")
+    run.add_argument(
+        "--source", action="store_true", help="under each step, the kernel function and file:line behind it"
+    )
     cmp = sub.add_parser("compare", help="run a scenario before and with the v17 series, side by side")
     compare_cmd.add_arguments(cmp)
     exp = sub.add_parser("explain", help="where a C function is here, the patches that touch it, its tests")
@@ -79,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = run_scenario(args.name, verbose=args.verbose)
     for step in result.steps:
         print(json.dumps(step.as_json()) if args.json else step.line())
+        if args.source and not args.json and step.fields.get("source"):
+            print(f"{'':25}{step.fields['function']}  {step.fields['source']}")
     if args.diagram:
         try:
             with open(args.diagram, "w", encoding="utf-8") as f:
