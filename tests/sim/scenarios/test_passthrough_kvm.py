@@ -157,3 +157,17 @@ def test_json_steps_name_the_kernel_function_and_line_that_made_them_host_and_gu
     assert reset["function"] == "vfio_pci_ioctl_reset"
     enomsg = next(s for s in steps if s["kind"] == "ioctl" and s["ret"] == -errno.ENOMSG)
     assert (enomsg["function"], at(enomsg["source"])) == ("zpci_get_pending_error", "return -errno.ENOMSG")
+
+
+def test_cli_source_prints_the_function_and_line_under_each_kernel_step(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["run", "passthrough-kvm", "--source"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    leaving = "zpci: 0000:00:00.0: Leaving recovery of pass-through device to user-space"
+    i = lines.index("  23  host        log    " + leaving)
+    where = r" {25}zpci_event_attempt_error_recovery  kernel/s390/pci/pci_event\.py:\d+"
+    assert re.fullmatch(where, lines[i + 1])
+    # steps that no kernel code made (firmware events, notes) get no second line
+    j = next(k for k, line in enumerate(lines) if "firmware    event  error event PEC 0x3a" in line)
+    assert lines[j + 1].startswith("  21  host        log    zpci: 0000:00:00.0: Event 0x3a reports an error")
