@@ -305,8 +305,15 @@ def kernel_functions_at_step() -> set[tuple[str, str]]:
     recorded: the kernel functions running at that step, as ``(file, function)`` --
     those on the recording thread's stack, and for an ioctl step those the ioctl ran.
     Exists for the execution index (``python -m tools.index``)."""
-    out: set[tuple[str, str]] = set(getattr(_step_ran, "ran", ()))
+    out: set[tuple[str, str]] = set()
     frame: FrameType | None = sys._getframe(1)
+    # the ioctl's functions belong to its own step, not to one a subscriber of that
+    # step records in turn: the innermost Timeline.record must be record_ioctl's
+    record_frame = frame
+    while record_frame is not None and record_frame.f_code is not Timeline.record.__code__:
+        record_frame = record_frame.f_back
+    if record_frame is not None and record_frame.f_back is getattr(_step_ran, "frame", None):
+        out.update(_step_ran.ran)
     while frame is not None:
         path = code_path(frame.f_code)
         if path.startswith(_KERNEL_TREES):
@@ -326,11 +333,11 @@ def record_ioctl(request: int, arg: object, ret: int, watch: KernelWatch | None 
     origin = watch.origin(ret) if watch is not None else None
     if origin is not None:
         fields["function"], fields["source"] = origin
-    _step_ran.ran = watch.ran if watch is not None else ()
+    _step_ran.ran, _step_ran.frame = (watch.ran if watch is not None else ()), sys._getframe()
     try:
         timeline.record(current_actor(), "ioctl", text, request=ioctl_name(request, arg), ret=ret, **fields)
     finally:
-        _step_ran.ran = ()
+        _step_ran.ran, _step_ran.frame = (), None
 
 
 def record_eventfd_read(fd: int, value: int | None, err: int = 0) -> None:

@@ -48,6 +48,7 @@ from sim.zpci.firmware import ZpciFirmware
 
 __all__ = [
     "ORDER",
+    "RUN_OBSERVERS",
     "SCENARIOS",
     "ExpectationFailed",
     "Result",
@@ -293,6 +294,12 @@ def _running(timeline: Timeline, verbose: bool) -> Iterator[Run]:
         r.close()
 
 
+#: Observers of every run: ``observer(name, timeline, verbose)`` is called before the
+#: run starts and returns what is called with the :class:`Result` when it ends.  The
+#: execution index (tools/index.py) uses it; nothing else should need to.
+RUN_OBSERVERS: list[Callable[[str, Timeline, bool], Callable[[Result], None]]] = []
+
+
 def run_scenario(
     name: str, *, verbose: bool = False, on_step: Callable[[Step], None] | None = None
 ) -> Result:
@@ -302,6 +309,7 @@ def run_scenario(
     timeline = Timeline()
     if on_step is not None:
         timeline.subscribe(on_step)
+    ends = [observe(name, timeline, verbose) for observe in RUN_OBSERVERS]
     failed: str | None = None
     kept: dict[str, object] = {}
     try:
@@ -313,4 +321,7 @@ def run_scenario(
     except Exception as e:  # the scenario itself broke: a failed run, said clearly
         tb = traceback.extract_tb(e.__traceback__)[-1]
         failed = f"the run crashed: {type(e).__name__}: {e} ({tb.filename}:{tb.lineno})"
-    return Result(name, timeline, failed is None, failed, kept)
+    result = Result(name, timeline, failed is None, failed, kept)
+    for end in ends:
+        end(result)
+    return result

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import uapi.linux.vfio as V
+from kernel.lib import printk
 from kernel.lib.printk import LogLine, dmesg, klog_subscribe, klog_unsubscribe, pr_debug, pr_info
 from kernel.lib.trace import trace_event
 from sim.host import Host
@@ -96,7 +97,10 @@ def test_log_steps_carry_the_c_function_and_the_file_line_that_printed_them() ->
     assert step.as_json()["function"] == "__zpci_event_error"
 
 
-def test_log_lines_say_where_they_come_from_only_while_someone_listens() -> None:
+def test_log_lines_say_where_they_come_from_only_while_someone_listens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(printk, "_subscribers", [])
     pr_info("nobody listens\n")
     assert (dmesg()[-1].text, dmesg()[-1].function, dmesg()[-1].source) == ("nobody listens", None, None)
     seen: list[LogLine] = []
