@@ -14,9 +14,10 @@
     runs the scenario on the tree before the v17 series and on this one and prints
     the two timelines side by side, the differences marked (:mod:`sim.compare`;
     needs a source checkout).
-``zpcisim explain NAME``
-    where a C function (struct, constant) lives in the Python tree, which patches of
-    the series touch it, which tests and scenarios exercise it (:mod:`sim.explain`).
+``zpcisim explain [--code] NAME``
+    where a C function (struct, field, macro, constant) lives in the Python tree,
+    which patches touch it, which tests and scenario steps run it (:mod:`sim.explain`);
+    ``--code`` adds its Python source.
 
 Exit status: 0 when the scenario ends as it should, 1 when one of its expectations
 fails (the last line says which), 2 for a usage error (an unknown scenario name
@@ -57,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     cmp = sub.add_parser("compare", help="run a scenario before and with the v17 series, side by side")
     compare_cmd.add_arguments(cmp)
     exp = sub.add_parser("explain", help="where a C function is here, the patches that touch it, its tests")
-    exp.add_argument("name", help="a C function, struct or constant name")
+    exp.add_argument("name", help="a C function, struct NAME, a field, a macro or a constant")
+    exp.add_argument("--code", action="store_true", help="also print its Python source")
     return p
 
 
@@ -70,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.cmd == "compare":
         return compare_cmd.run_command(args)
     if args.cmd == "explain":
-        return explain_cmd.main([args.name])
+        return explain_cmd.main([args.name, *(["--code"] if args.code else [])])
     scenarios = load()
     if args.cmd == "list":
         width = max((len(n) for n in scenarios), default=0) + 2
