@@ -358,8 +358,10 @@ def read_index(path: Path) -> dict[str, list[Entry]] | None:
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m tools.index", description=__doc__.split("\n\n")[0])
     p.add_argument("--check", metavar="FILE", help="compare FILE (written by a suite run) with the index")
+    p.add_argument("--index", metavar="FILE", help=f"the index to check or write (default {INDEX})")
     args = p.parse_args(argv)
-    index = ROOT / INDEX
+    index = Path(args.index) if args.index else ROOT / INDEX
+    shown = args.index or str(INDEX)
     if args.check:
         fresh = Path(args.check)
         if not fresh.is_file():
@@ -368,20 +370,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         old = index.read_text() if index.is_file() else ""
         new = fresh.read_text()
         if old == new:
-            print(f"ok: {INDEX} is the index of this tree's test suite")
+            print(f"ok: {shown} is the index of this tree's test suite")
             return 0
         diff = list(
-            difflib.unified_diff(old.splitlines(), new.splitlines(), str(INDEX), str(fresh), lineterm="")
+            difflib.unified_diff(old.splitlines(), new.splitlines(), shown, str(fresh), lineterm="")
         )
         print("\n".join(diff[:60]))
         if len(diff) > 60:
             print(f"... ({len(diff) - 60} more lines)")
-        print(f"{INDEX} is stale: refresh it with python -m tools.index and commit it")
+        print(f"{shown} is stale: refresh it with python -m tools.index and commit it")
         return 1
     env = dict(os.environ, **{ENV: str(index)})
     rc = subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=ROOT, env=env)
     if rc != 0:
-        print(f"python -m tools.index: the suite failed (exit {rc}); {INDEX} left as it was", file=sys.stderr)
+        print(f"python -m tools.index: the suite failed (exit {rc}); {shown} left as it was", file=sys.stderr)
         return 1
     return 0
 

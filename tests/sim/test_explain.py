@@ -225,7 +225,11 @@ def test_explain_without_an_index_says_how_to_make_one(tmp_path: Path) -> None:
 
 def test_a_function_the_index_does_not_list_runs_in_no_test(tmp_path: Path) -> None:
     text = X.render(X.explain("address_read_file", make_tree(tmp_path)))
-    assert text.splitlines()[-3:] == ["Tests: none runs it (tests/executed.txt).", "", "Scenarios: none runs it."]
+    assert text.splitlines()[-3:] == [
+        "Tests: none runs it (tests/executed.txt).",
+        "",
+        "Scenarios: none runs it.",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -288,7 +292,8 @@ def test_explain_without_a_checkout_says_what_it_cannot_answer(tmp_path: Path) -
     text = X.render(X.explain("local_helper", make_tree(tmp_path, checkout=False)))
     assert "(a Python-only helper of that module: no C function of this name)" in text.splitlines()[0]
     assert "Patches: series/ is not here (an installed package, not a source checkout)." in text
-    assert "Tests: tests/executed.txt is not here (python -m tools.index writes it, in a source checkout)." in text
+    no_index = "Tests: tests/executed.txt is not here (python -m tools.index writes it, in a source checkout)"
+    assert no_index in text
 
 
 def test_main_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
@@ -361,7 +366,8 @@ def test_a_field_is_found_in_its_struct_with_the_functions_that_use_it(tmp_path:
     root = make_structs(tmp_path)
     for asked in ("pending_errs_lock", "zdev->pending_errs_lock", "zpci_dev.pending_errs_lock"):
         e = X.explain(asked, root)
-        assert e.found and e.fields[0][0] == X.Field("pending_errs_lock", "zpci_dev", "kernel/s390/pci.py", 18)
+        field = X.Field("pending_errs_lock", "zpci_dev", "kernel/s390/pci.py", 18)
+        assert e.found and e.fields[0][0] == field
         lines = X.render(e).splitlines()
         assert lines[0] == (
             "pending_errs_lock: a field of struct zpci_dev (kernel/s390/pci.py:18); "
@@ -379,7 +385,8 @@ def test_struct_name_as_copied_from_a_patch(tmp_path: Path) -> None:
     root = make_structs(tmp_path)
     lines = X.render(X.explain("struct zpci_ccdf_err {", root)).splitlines()
     assert lines[0] == (
-        "struct zpci_ccdf_err: struct in kernel.s390.pci (kernel/s390/pci.py:7); C: arch/s390/include/asm/pci.h"
+        "struct zpci_ccdf_err: struct in kernel.s390.pci (kernel/s390/pci.py:7); "
+        "C: arch/s390/include/asm/pci.h"
     )
     assert not X.explain("struct ZPCI_ERR_PENDING_MAX", root).found  # a constant, not a struct
 
@@ -459,6 +466,8 @@ def test_a_docstring_change_is_not_a_change_to_the_function() -> None:
 
 def test_the_checkout_answers_the_issue_s_questions(capsys: pytest.CaptureFixture[str]) -> None:
     """The issue's examples, on this tree and its index."""
+    if not (X.default_root() / X.INDEX).is_file():  # only while python -m tools.index makes the first one
+        pytest.skip("no tests/executed.txt yet")
     assert X.main(["vfio_pci_core_ioctl_feature"]) == 0
     out = capsys.readouterr().out
     assert re.search(r"^  tests/kernel/vfio/\S+\.py: ", out, re.M)

@@ -88,16 +88,23 @@ def test_render_is_sorted_by_file_and_line_and_reads_back() -> None:
 def test_check_exits_0_when_fresh_1_with_the_diff_when_stale_2_without_a_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    committed = tmp_path / "executed.txt"
+    committed.write_text(I.HEADER + "\nkernel/a.py f\n  tests/t.py *\n")
     fresh = tmp_path / "fresh.txt"
-    fresh.write_text((ROOT / I.INDEX).read_text())
-    assert I.main(["--check", str(fresh)]) == 0
-    assert capsys.readouterr().out == "ok: tests/executed.txt is the index of this tree's test suite\n"
-    fresh.write_text((ROOT / I.INDEX).read_text() + "\nkernel/new.py f\n  tests/t.py *\n")
-    assert I.main(["--check", str(fresh)]) == 1
+    fresh.write_text(committed.read_text())
+    assert I.main(["--check", str(fresh), "--index", str(committed)]) == 0
+    assert capsys.readouterr().out == f"ok: {committed} is the index of this tree's test suite\n"
+    fresh.write_text(committed.read_text() + "\nkernel/new.py g\n  tests/t.py test_a\n")
+    assert I.main(["--check", str(fresh), "--index", str(committed)]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert "+kernel/new.py f" in out and "+  tests/t.py *" in out
-    assert out[-1] == "tests/executed.txt is stale: refresh it with python -m tools.index and commit it"
-    assert I.main(["--check", str(tmp_path / "none.txt")]) == 2
+    assert out[-4:] == [
+        "+",
+        "+kernel/new.py g",
+        "+  tests/t.py test_a",
+        f"{committed} is stale: refresh it with python -m tools.index and commit it",
+    ]
+    assert I.main(["--check", str(tmp_path / "none.txt"), "--index", str(committed)]) == 2
+    assert "none.txt: no such file" in capsys.readouterr().out
 
 
 def test_the_plugin_records_tests_and_scenario_steps_from_a_real_run(tmp_path: Path) -> None:
