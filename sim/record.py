@@ -46,7 +46,7 @@ import struct
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from types import CodeType, FrameType
 from typing import Any, Final
 
@@ -59,7 +59,7 @@ from kernel.s390.include.asm.clp import CLP_RC_OK
 from kernel.s390.include.asm.pci_clp import CLP_SET_DISABLE_PCI_FN, CLP_SET_ENABLE_PCI_FN
 from kernel.s390.include.asm.pci_insn import ZPCI_MOD_FC_RESET_BLOCK, ZPCI_MOD_FC_RESET_ERROR
 from sim.pci.function import PciFunction
-from sim.timeline import Timeline, current, current_actor
+from sim.timeline import Step, Timeline, current, current_actor
 from sim.userspace.vfio_v17 import VFIO_DEVICE_FEATURE_ZPCI_ERROR, vfio_device_feature_zpci_err
 from sim.zpci.firmware import ZpciFirmware
 from uapi.asm_generic.ioctl import _IO
@@ -72,6 +72,7 @@ __all__ = [
     "kernel_functions_at_step",
     "record_eventfd_read",
     "record_ioctl",
+    "record_running",
     "recording",
 ]
 
@@ -303,12 +304,13 @@ _step_ran = threading.local()
 def kernel_functions_at_step() -> set[tuple[str, str]]:
     """For a :class:`~sim.timeline.Timeline` subscriber, called while a step is being
     recorded: the kernel functions running at that step, as ``(file, function)`` --
-    those on the recording thread's stack, and for an ioctl step those the ioctl ran.
-    Exists for the execution index (``python -m tools.index``)."""
+    those on the recording thread's stack, and those handed to
+    :func:`record_running` (an ioctl's, a guest kernel line's).  Exists for the
+    execution index (``python -m tools.index``)."""
     out: set[tuple[str, str]] = set()
     frame: FrameType | None = sys._getframe(1)
-    # the ioctl's functions belong to its own step, not to one a subscriber of that
-    # step records in turn: the innermost Timeline.record must be record_ioctl's
+    # record_running's functions belong to its own step, not to one a subscriber of
+    # that step records in turn: the innermost Timeline.record must be its own
     record_frame = frame
     while record_frame is not None and record_frame.f_code is not Timeline.record.__code__:
         record_frame = record_frame.f_back
@@ -333,9 +335,21 @@ def record_ioctl(request: int, arg: object, ret: int, watch: KernelWatch | None 
     origin = watch.origin(ret) if watch is not None else None
     if origin is not None:
         fields["function"], fields["source"] = origin
-    _step_ran.ran, _step_ran.frame = (watch.ran if watch is not None else ()), sys._getframe()
+    ran = watch.ran if watch is not None else set()
+    name = ioctl_name(request, arg)
+    record_running(timeline, ran, current_actor(), "ioctl", text, request=name, ret=ret, **fields)
+
+
+def record_running(
+    timeline: Timeline, running: Iterable[tuple[str, str]], actor: str, kind: str, text: str, **fields: Any
+) -> Step:
+    """``timeline.record(actor, kind, text, **fields)`` for a step at which the kernel
+    functions ``running`` (``(file, function)``) ran where the recording thread's stack
+    does not show them: in an ioctl that returned, in the guest's process.  A
+    subscriber reads them with :func:`kernel_functions_at_step`."""
+    _step_ran.ran, _step_ran.frame = running, sys._getframe()
     try:
-        timeline.record(current_actor(), "ioctl", text, request=ioctl_name(request, arg), ret=ret, **fields)
+        return timeline.record(actor, kind, text, **fields)
     finally:
         _step_ran.ran, _step_ran.frame = (), None
 

@@ -278,6 +278,10 @@ class IndexPlugin:
                 data.read()
                 self._merge(data, spans)
             order = {(p, n): ln for p, lns in spans.items() for ln, n in sorted(lns.items(), reverse=True)}
+            # the steps' stacks hold every frame: keep the indexed functions only
+            for known in (self.index.tests, self.index.scenarios):
+                for fn in [fn for fn in known if fn not in order]:
+                    del known[fn]
             self.out.write_text(self.index.render(order))
             print(f"\nzpcisim index: written to {self.out}", file=sys.stderr)
         finally:

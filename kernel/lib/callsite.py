@@ -19,7 +19,7 @@ import sys
 from types import CodeType, FrameType
 from typing import Final
 
-__all__ = ["ROOT", "caller", "code_function", "code_path", "site"]
+__all__ = ["ROOT", "caller", "code_function", "code_path", "site", "stack"]
 
 #: The directory that holds ``kernel/``.
 ROOT: Final = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -63,3 +63,16 @@ def caller(skip_module: str, depth: int = 1) -> tuple[str, str] | tuple[None, No
     if frame is None:
         return None, None
     return site(frame)
+
+
+def stack(frame: FrameType | None, trees: tuple[str, ...] = ("kernel/", "uapi/")) -> list[tuple[str, str]]:
+    """``(path, function)`` of every frame from ``frame`` outwards whose file is under
+    one of ``trees``: the kernel functions a line was printed in (for the execution
+    index, which a guest process sends along with its lines)."""
+    out: list[tuple[str, str]] = []
+    while frame is not None:
+        path = code_path(frame.f_code)
+        if path.startswith(trees):
+            out.append((path, code_function(frame.f_code)))
+        frame = frame.f_back
+    return out

@@ -37,6 +37,7 @@ import traceback
 from multiprocessing.connection import Connection
 from typing import Any
 
+from kernel.lib import callsite
 from sim.guest.ipc import Channel
 from sim.guest.machine import ResponseSlots
 
@@ -69,7 +70,10 @@ class Guest:
     # -- commands -------------------------------------------------------------------
 
     def forward_log(self, line: Any) -> None:
-        self.chan.send("log", line.level, line.text, line.function, line.source)
+        # while the suite records the execution index, the kernel functions the line
+        # was printed in too (tools/index.py)
+        running = callsite.stack(sys._getframe(1)) if os.environ.get("ZPCISIM_INDEX_GUEST_DIR") else None
+        self.chan.send("log", line.level, line.text, line.function, line.source, running)
 
     def boot(self, facilities: list[int], config: dict[str, bool], drivers: list[tuple[int, int]]) -> Any:
         from kernel.init.main import start_kernel

@@ -41,9 +41,11 @@ class GuestError(RuntimeError):
 
 
 Handler = Callable[[str, tuple[Any, ...]], Any]
-#: ``on_log(level, text, function, source)``: a guest kernel log line, with where it
-#: was printed (function and ``file:line``, or None).
-LogSink = Callable[[int, str, str | None, str | None], None]
+#: ``on_log(level, text, function, source, running)``: a guest kernel log line, with
+#: where it was printed (function and ``file:line``, or None) and the kernel functions
+#: it was printed in (``(file, function)`` pairs, while the execution index is
+#: recorded; None otherwise).
+LogSink = Callable[[int, str, str | None, str | None, list[tuple[str, str]] | None], None]
 
 
 class GuestProcess:
@@ -188,7 +190,7 @@ class GuestProcess:
                 self._fail("the guest process ended", op)
             kind = msg[0]
             if kind == "log":
-                self.on_log(int(msg[1]), str(msg[2]), *msg[3:5])
+                self.on_log(int(msg[1]), str(msg[2]), *msg[3:6])
             elif kind == "req":
                 try:
                     result = self.handler(str(msg[2]), tuple(msg[3]))

@@ -39,6 +39,7 @@ from kernel.lib.printk import KERN_INFO
 from kernel.s390.include.asm.kvm_host import kvm
 from sim import timeline
 from sim.guest.process import GuestError, GuestProcess
+from sim.record import record_running
 from sim.vmm.vfio import VfioPciDevice, record
 from sim.vmm.zpci import GUEST_FACILITIES, S390PCIBusDevice, S390PciHost, ZpciFsState
 
@@ -59,13 +60,20 @@ class Qemu:
     # -- the guest ----------------------------------------------------------------------
 
     def _guest_log(
-        self, level: int, text: str, function: str | None = None, source: str | None = None
+        self,
+        level: int,
+        text: str,
+        function: str | None = None,
+        source: str | None = None,
+        running: list[tuple[str, str]] | None = None,
     ) -> None:
         self.guest_log.append(text)
         if level <= self.guest_log_level:
             tl = timeline.current()
             if tl is not None:
-                tl.record("guest", "log", text, level=level, function=function, source=source)
+                record_running(
+                    tl, running or (), "guest", "log", text, level=level, function=function, source=source
+                )
 
     def start_guest(self) -> None:
         """Start the guest's interpreter; it loads the kernel in the background."""

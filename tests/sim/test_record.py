@@ -15,8 +15,8 @@ from kernel.lib.printk import LogLine, dmesg, klog_subscribe, klog_unsubscribe, 
 from kernel.lib.trace import trace_event
 from sim.host import Host
 from sim.pci.function import PciFunction
-from sim.record import ioctl_name, ioctl_text, recording
-from sim.timeline import Timeline, acting_as, use
+from sim.record import ioctl_name, ioctl_text, kernel_functions_at_step, record_running, recording
+from sim.timeline import Step, Timeline, acting_as, use
 from sim.userspace import syscalls
 
 
@@ -167,3 +167,22 @@ def test_ioctls_are_recorded_under_the_current_actor_only_with_a_current_timelin
     assert _kernel_line(enomsg.fields["source"]).strip() == "return -errno.ENOMSG"
     assert reset.fields["function"] == "vfio_pci_ioctl_reset"
     assert reset.fields["source"].startswith("kernel/vfio/pci/vfio_pci_core.py:")
+
+
+def test_record_running_hands_its_functions_to_that_step_s_subscribers_only() -> None:
+    t = Timeline()
+    seen: dict[int, set[tuple[str, str]]] = {}
+
+    def sub(step: Step) -> None:
+        seen[step.seq] = kernel_functions_at_step()
+        if step.seq == 1:
+            t.record("host", "note", "a subscriber records a step of its own")
+
+    t.subscribe(sub)
+    record_running(t, [("kernel/s390/pci/pci_event.py", "zpci_event_do_reset")], "guest", "log", "a line")
+    assert ("kernel/s390/pci/pci_event.py", "zpci_event_do_reset") in seen[1]
+    assert ("kernel/s390/pci/pci_event.py", "zpci_event_do_reset") not in seen[2]
+    assert [(s.actor, s.kind, s.text) for s in t.steps] == [
+        ("guest", "log", "a line"),
+        ("host", "note", "a subscriber records a step of its own"),
+    ]

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from sim.explain import read_index
 from tools import index as I
 
 ROOT = Path(__file__).resolve().parents[2]
+KVM = "tests/sim/scenarios/test_passthrough_kvm.py"
 
 
 def test_node_ids_become_file_and_test_without_parameters() -> None:
@@ -121,6 +123,7 @@ def test_the_plugin_records_tests_and_scenario_steps_from_a_real_run(tmp_path: P
             "no:cacheprovider",
             "tests/sim/scenarios/test_ism_error_irq.py",
             "tests/kernel/lib/test_kref_bug.py",
+            f"{KVM}::test_guest_drives_the_reset_of_an_error_left_to_userspace",
         ],
         cwd=ROOT,
         env=env,
@@ -133,13 +136,31 @@ def test_the_plugin_records_tests_and_scenario_steps_from_a_real_run(tmp_path: P
     assert idx is not None
     # the ioctl step 22 runs the reset; the firmware's CLP steps 19-21 happen inside it
     reset = idx[("kernel/s390/pci/pci.py", "zpci_hot_reset_device")]
-    assert reset.tests == (("tests/sim/scenarios/test_ism_error_irq.py", ("*",)),)
-    assert reset.scenarios == (("ism-error-irq", (19, 20, 21, 22)),)
+    assert reset.tests == (("tests/sim/scenarios/test_ism_error_irq.py", ("*",)), (KVM, ("*",)))
+    kvm_steps = (40, 41, 42, 43, 72, 73, 74, 75)  # twice: CLP disable, reset, enable, VFIO_DEVICE_RESET
+    assert reset.scenarios == (("ism-error-irq", (19, 20, 21, 22)), ("passthrough-kvm", kvm_steps))
     # it signals the eventfd (11), prints "Leaving recovery ..." (12) and reports the
     # status (13); the error's first line (10) comes before it is called
     recovery = idx[("kernel/s390/pci/pci_event.py", "zpci_event_attempt_error_recovery")]
-    assert recovery.scenarios == (("ism-error-irq", (11, 12, 13)),)
+    assert recovery.scenarios[0] == ("ism-error-irq", (11, 12, 13))
     # the scenario test boots a kernel in its body; the fixture that boots one before
     # every test is not a test, so the kref tests do not run start_kernel
     boot = idx[("kernel/init/main.py", "start_kernel")]
-    assert [path for path, _ in boot.tests] == ["tests/sim/scenarios/test_ism_error_irq.py"]
+    assert [path for path, _ in boot.tests] == ["tests/sim/scenarios/test_ism_error_irq.py", KVM]
+    # only the guest's kernel resets the function itself: its process recorded the
+    # test (coverage) and sent the functions each of its lines was printed in (steps:
+    # "Initiating reset", the driver's "restarting the controller", twice)
+    reset_in_guest = idx[("kernel/s390/pci/pci_event.py", "zpci_event_do_reset")]
+    assert reset_in_guest.tests == ((KVM, ("*",)),)
+    assert reset_in_guest.scenarios == (("passthrough-kvm", (34, 46, 66, 78)),)
+    # the guest's recovery runs after its "Event 0x3a reports an error" line (32): the
+    # driver's "frozen state" (33) and "Initiating reset" (34) are printed inside it
+    recovery_steps = set(dict(recovery_in(idx))["passthrough-kvm"])
+    assert {33, 34} <= recovery_steps and 32 not in recovery_steps
+    # and kernel/lib/ (mutex_lock runs everywhere) is not in the index
+    assert not [fn for fn in idx if fn[0].startswith("kernel/lib/")]
+
+
+def recovery_in(idx: dict[tuple[str, str], Any]) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    entry = idx[("kernel/s390/pci/pci_event.py", "zpci_event_attempt_error_recovery")]
+    return tuple(entry.scenarios)

@@ -17,7 +17,7 @@ def no_requests(op: str, args: tuple[Any, ...]) -> Any:
 
 
 def started() -> GuestProcess:
-    g = GuestProcess(no_requests, lambda level, text, function, source: None, timeout=20.0)
+    g = GuestProcess(no_requests, lambda level, text, function, source, running: None, timeout=20.0)
     g.start()
     g.wait_ready()
     return g
