@@ -475,5 +475,6 @@ def test_the_checkout_answers_the_issue_s_questions(capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert re.search(r"^  passthrough-kvm +steps \d", out, re.M)
     assert X.main(["struct zpci_ccdf_err"]) == 0
+    assert capsys.readouterr().out.startswith("struct zpci_ccdf_err: struct in kernel.s390.include.asm.pci")
     assert X.main(["pending_errs_lock"]) == 0
     assert capsys.readouterr().out.startswith("pending_errs_lock: a field of struct zpci_dev")
