@@ -8,7 +8,8 @@ helper or a scenario counts).
 
 How it is recorded: ``ZPCISIM_INDEX=FILE pytest`` (tests/conftest.py installs
 :class:`IndexPlugin` when the variable is set) runs the suite under coverage.py with a
-dynamic context per test (the test's node id, while its body runs) and, inside it, per
+dynamic context per test (the test's node id, while its body runs and until the
+kernel's event thread has handled what it set in motion) and, inside it, per
 scenario run (``nodeid|scenario``, through :data:`sim.scenarios.RUN_OBSERVERS`).
 Threads are followed; the guest kernel's process records into its own data file with
 the context it was started in (sim/guest/main.py), which is merged in.  The scenario
@@ -69,6 +70,9 @@ GUEST_DIR_ENV = "ZPCISIM_INDEX_GUEST_DIR"
 #: the context a guest process started now records under (set by the plugin).
 CONTEXT_ENV = "ZPCISIM_INDEX_CONTEXT"
 MIRROR_DIRS = ("kernel", "uapi")
+#: How long, after a test's body, the kernel's event thread may take to finish what the
+#: test set in motion (seconds).
+SETTLE_S = 2.0
 #: Not indexed: the kernel infrastructure the ported code calls (mutex, printk,
 #: lockdep, ...) runs in nearly every test, and is not ported code (docs/mapping.md
 #: leaves it out too).
@@ -203,6 +207,8 @@ class IndexPlugin:
         self.root = root
         self.context = ""
         self.index = Index()
+        #: tests after which the kernel's event thread was still busy (SETTLE_S)
+        self.unsettled: list[str] = []
         self.guest_dir = Path(tempfile.mkdtemp(prefix="zpcisim-index-"))
         self.cov = coverage.Coverage(
             data_file=None,
@@ -228,6 +234,13 @@ class IndexPlugin:
         try:
             yield
         finally:
+            # what the test set in motion is the test's: an error it injected and did
+            # not wait for is handled now, on the kernel's event thread, not during the
+            # teardown or the next test (where it would land by chance)
+            from kernel.s390.cio.chsc import crw_wait_idle
+
+            if not crw_wait_idle(SETTLE_S):
+                self.unsettled.append(item.nodeid)
             self.switch("")
 
     def observe(self, name: str, timeline: Any, verbose: bool) -> Callable[[Any], None]:
@@ -284,6 +297,8 @@ class IndexPlugin:
                     del known[fn]
             self.out.write_text(self.index.render(order))
             print(f"\nzpcisim index: written to {self.out}", file=sys.stderr)
+            for nodeid in self.unsettled:
+                print(f"zpcisim index: event thread busy {SETTLE_S:g} s after {nodeid}", file=sys.stderr)
         finally:
             shutil.rmtree(self.guest_dir, ignore_errors=True)
 
