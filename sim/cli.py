@@ -2,7 +2,7 @@
 
 ``zpcisim list``
     the scenarios, one each, and the errors each injects (which ``run`` can change).
-``zpcisim run NAME [--json] [--diagram FILE|-] [--verbose] [--kernel TREE] [--pec HEX] ...``
+``zpcisim run NAME [--json] [--diagram FILE|-] [--verbose] [--source] [--kernel TREE] ...``
     runs one and prints its timeline: one line per step (seq, actor, kind, text),
     or with ``--json`` one JSON object per line (``seq``, ``actor``, ``kind``,
     ``text``; ``request`` and ``ret`` on ioctls; other decoded fields).
@@ -10,14 +10,18 @@
     stdout, instead of the timeline); ``--verbose`` adds the kernel's debug lines;
     ``--kernel TREE`` runs it on another kernel tree (``baseline``, ``v17:N``,
     ``mainline``...: :mod:`sim.trees`) in a process of its own; ``--pec``,
-    ``--errors N`` and ``--fid`` choose the errors a scenario injects.
+    ``--errors N`` and ``--fid`` choose the errors a scenario injects; ``--source``
+    prints under each kernel log line, trace event and ioctl the C function and
+    ``file:line`` that made it (in ``--json`` they are always there, as ``function``
+    and ``source``).
 ``zpcisim compare NAME [--from TREE] [--to TREE] [--diff-only]``
     runs the scenario on two kernel trees (by default the baseline and this one,
     v17) and prints the two timelines side by side, the differences marked
     (:mod:`sim.compare`; needs a source checkout).
-``zpcisim explain NAME``
-    where a C function (struct, constant) lives in the Python tree, which patches of
-    the series touch it, which tests and scenarios exercise it (:mod:`sim.explain`).
+``zpcisim explain [--code] NAME``
+    where a C function (struct, field, macro, constant) lives in the Python tree,
+    which patches touch it, which tests and scenario steps run it (:mod:`sim.explain`);
+    ``--code`` adds its Python source.
 
 Output fits the terminal, or 80 columns when stdout is not one (``--width N``, at
 least :data:`MIN_WIDTH`); long lines wrap inside their column, never inside a word.
@@ -120,6 +124,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--verbose", action="store_true", help="include the kernel's debug log lines")
     run.add_argument(
+        "--source", action="store_true", help="under each step, the kernel function and file:line behind it"
+    )
+    run.add_argument(
         "--kernel",
         metavar="TREE",
         default=trees.THIS_TREE,
@@ -135,7 +142,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     compare_cmd.add_arguments(cmp)
     exp = sub.add_parser("explain", help="where a C function is here, the patches that touch it, its tests")
-    exp.add_argument("name", help="a C function, struct or constant name")
+    exp.add_argument("name", help="a C function, struct NAME, a field, a macro or a constant")
+    exp.add_argument("--code", action="store_true", help="also print its Python source")
     return p
 
 
@@ -186,6 +194,8 @@ def _forward(args: argparse.Namespace, width: int) -> list[str]:
         out.append("--json")
     if args.verbose:
         out.append("--verbose")
+    if args.source:
+        out.append("--source")
     if args.diagram:
         out += ["--diagram", args.diagram if args.diagram == "-" else str(Path(args.diagram).resolve())]
     for opt, value in (("--pec", args.pec), ("--fid", args.fid)):
@@ -237,6 +247,8 @@ def _run(p: argparse.ArgumentParser, args: argparse.Namespace, width: int) -> in
                 print(json.dumps(step.as_json()))
             else:
                 print("\n".join(compare_cmd.wrap(step.line(), width, STEP_INDENT)))
+                if args.source and step.fields.get("source"):
+                    print(f"{'':{STEP_INDENT}}{step.fields['function']}  {step.fields['source']}")
     if args.diagram and args.diagram != "-":
         try:
             with open(args.diagram, "w", encoding="utf-8") as f:
@@ -276,7 +288,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.cmd is None:
         return _usage(p, "choose a command: list, run, compare or explain (zpcisim --help says more)")
     if args.cmd == "explain":
-        return explain_cmd.main([args.name])
+        return explain_cmd.main([args.name, *(["--code"] if args.code else [])])
     width = output_width(args.width)
     if args.cmd == "compare":
         return compare_cmd.run_command(args, width)

@@ -1,21 +1,30 @@
-"""``zpcisim explain NAME``: where a kernel function (or struct, or constant) of the C
-tree lives in this one, which patches of the v17 series touch it, and which tests and
-scenarios exercise it.
+"""``zpcisim explain NAME``: where a kernel function (or struct, struct field, macro or
+constant) of the C tree lives in this one, which patches touch it, and which tests and
+scenario steps run it.
 
 Everything is read from the source tree, not imported: the Python modules under
-``kernel/`` and ``uapi/`` (their top-level definitions, and the C file each mirrors,
-from the first line of its docstring), the patch files in ``series/`` (which function
-each hunk's changed lines fall in, and which changed lines mention the name), and the
-files under ``tests/`` and ``sim/scenarios/``.  ``series/`` and ``tests/`` exist only in
-a source checkout; an installed package without one still answers the first question
-and says that it cannot answer the others.
+``kernel/`` and ``uapi/`` (their top-level definitions, the fields of their structs,
+and the C file each mirrors, from the first line of its docstring), the patch files
+of each series under ``series/`` (``series/v17/``, and ``series/mainline/`` once it
+holds the merged series: which function each hunk's changed lines fall in, docstrings
+left out, and which changed lines mention the name), and the execution index
+``tests/executed.txt`` (written by ``python -m tools.index`` from a run of the test
+suite): the tests whose body ran the function, and the scenarios and step numbers at
+which it runs.  ``series/`` and ``tests/`` exist only in a source checkout; an
+installed package without one still answers the first question and says that it
+cannot answer the others.
 
-The same index serves ``tools/mapping.py``, which writes ``docs/mapping.md``.
+NAME is a C name as a reader has it: ``zpci_hot_reset_device``, ``struct zpci_dev``,
+``struct zpci_ccdf_err {`` (copied from a patch), ``zdev->pending_errs_lock`` or
+``pending_errs_lock`` (a field), ``PCI_SLOT``, ``zpci_hot_reset_device()``.
+
+The same scan serves ``tools/mapping.py``, which writes ``docs/mapping.md``.
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -24,43 +33,45 @@ from pathlib import Path
 import attrs
 
 __all__ = [
+    "SERIES",
     "Definition",
+    "Entry",
     "Explanation",
+    "Field",
     "ModuleInfo",
     "PatchFile",
     "PatchTouch",
-    "SCENARIOS_BY_PATCH",
-    "TestHit",
+    "Query",
+    "UsageError",
     "c_files_of",
     "changed_functions",
     "default_root",
     "explain",
     "find_definitions",
+    "find_fields",
+    "load_all_series",
     "load_series",
     "main",
+    "parse_name",
+    "parse_ranges",
     "patches_touching",
+    "read_index",
     "render",
     "scan_modules",
-    "scenarios_mentioning",
-    "tests_mentioning",
 ]
 
 #: The trees that mirror C code.
 MIRROR_DIRS = ("kernel", "uapi")
 
-#: Which scenario shows which patch (the end-to-end issue's table): patch -> scenarios.
-SCENARIOS_BY_PATCH: dict[int, tuple[str, ...]] = {
-    1: ("multifunction-reset", "passthrough-kvm"),
-    2: ("inaccessible-reset", "passthrough-kvm"),
-    3: ("inaccessible-reset", "passthrough-kvm"),
-    4: ("passthrough-kvm", "passthrough-userspace", "queue-overflow", "perm-failure", "close-with-pending"),
-    5: ("passthrough-kvm", "passthrough-userspace", "queue-overflow", "efault-lost-record"),
-    6: ("passthrough-kvm",),
-    7: ("ism-error-irq",),
-}
+#: The series under ``series/``, in the order they are listed.
+SERIES = ("v17", "mainline")
+#: The execution index, relative to the root.
+INDEX = "tests/executed.txt"
 
 _C_PATH = re.compile(r"[\w./+-]+\.[ch]\b")
-_HEADER = re.compile(r"\A(?P<subject>[^\n]+)\nPorts: <(?P<msgid>[^>\n]+)>\n")
+_HEADER = re.compile(
+    r"\A(?P<subject>[^\n]+)\nPorts: <(?P<msgid>[^>\n]+)>\n(?:Commit: (?P<commit>[0-9a-f]+)\n)?"
+)
 _DIFF = re.compile(r"^diff --git a/(\S+) b/(\S+)$")
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@ ?(?P<context>.*)$")
 _TOP_DEF = re.compile(r"^(?:async\s+)?def\s+(\w+)|^class\s+(\w+)")
@@ -182,20 +193,41 @@ class PatchFile:
     subject: str
     msgid: str
     text: str
+    series: str = "v17"
+    commit: str = ""  # the merged commit (mainline's ``Commit:`` line)
+    total: int = 0  # how many patches the series has
+
+    @property
+    def label(self) -> str:
+        """``v17 4/7``, ``mainline 4``."""
+        if self.series == "v17":
+            return f"v17 {self.number}/{self.total}"
+        return f"{self.series} {self.number}"
 
 
-def load_series(root: Path) -> list[PatchFile] | None:
-    """The patches of v17 (``root/series/v17``) in order, or None without a series directory."""
-    d = root / "series" / "v17"
+def load_series(root: Path, series: str = "v17") -> list[PatchFile] | None:
+    """The patches of a series (``root/series/NAME``) in order, or None without its
+    directory."""
+    d = root / "series" / series
     if not d.is_dir():
         return None
+    files = sorted(d.glob("[0-9][0-9][0-9][0-9]-*.patch"))
     out: list[PatchFile] = []
-    for f in sorted(d.glob("[0-9][0-9][0-9][0-9]-*.patch")):
+    for f in files:
         text = f.read_text()
         m = _HEADER.match(text)
         subject, msgid = (m["subject"], m["msgid"]) if m else (text.split("\n", 1)[0], "")
-        out.append(PatchFile(int(f.name[:4]), f.name, subject, msgid, text))
+        commit = (m["commit"] or "") if m else ""
+        out.append(PatchFile(int(f.name[:4]), f.name, subject, msgid, text, series, commit, len(files)))
     return out
+
+
+def load_all_series(root: Path) -> list[PatchFile] | None:
+    """The patches of every series of :data:`SERIES` that is here, in order; None
+    when ``series/`` is not here."""
+    if not (root / "series").is_dir():
+        return None
+    return [p for name in SERIES for p in load_series(root, name) or ()]
 
 
 def _hunks(patch_text: str) -> Iterator[tuple[str, str, list[str]]]:
@@ -236,24 +268,46 @@ def _top_name(code: str) -> str | None:
     return (m.group(1) or m.group(2)) if m else None
 
 
+_DOC_QUOTES = ('"""', "'''")
+
+
 def changed_functions(patch_text: str) -> dict[str, set[str]]:
     """For each file of the patch, the top-level functions and classes whose lines it
     adds or removes (a ``def`` line added or removed counts for that function).
 
     Within a hunk the enclosing definition starts as the one git names in the ``@@``
     context and changes at each top-level ``def``/``class`` line; any other line that
-    starts in column 0 ends it (module-level code)."""
+    starts in column 0 ends it (module-level code).  A definition's docstring, when
+    its ``def`` line is in the hunk, is not its body: a patch that only rewords a
+    docstring does not change the function."""
     out: dict[str, set[str]] = {}
     for path, context, lines in _hunks(patch_text):
         current = _top_name(context)
+        state = "body"  # after a def line: "sig" (to its ':'), "next" (docstring?), "doc"
         for line in lines:
             tag, code = line[:1], line[1:]
+            changed = tag in ("+", "-") and bool(code.strip())
             name = _top_name(code)
             if name is not None:
                 current = name
+                state = "next" if code.rstrip().endswith(":") else "sig"
             elif code[:1] not in ("", " ", "\t", ")", "]", "}") and code.strip():
-                current = None
-            if tag in "+-" and tag and code.strip() and current is not None:
+                current, state = None, "body"
+            elif state == "sig":
+                if code.rstrip().endswith(":"):
+                    state = "next"
+            elif state == "next" and code.strip():
+                stripped = code.strip().removeprefix("r")
+                if stripped.startswith(_DOC_QUOTES):
+                    closed = stripped[3:].find(stripped[:3]) >= 0
+                    state = "body" if closed else "doc"
+                    continue
+                state = "body"
+            elif state == "doc":
+                if any(q in code for q in _DOC_QUOTES):
+                    state = "body"
+                continue
+            if changed and current is not None:
                 out.setdefault(path, set()).add(current)
     return out
 
@@ -285,53 +339,182 @@ def patches_touching(name: str, series: Sequence[PatchFile]) -> list[PatchTouch]
     return out
 
 
-# ---------------------------------------------------------------- tests and scenarios
+# ---------------------------------------------------------------- struct fields and users
 
 
 @attrs.frozen
-class TestHit:
+class Field:
+    """A field of a struct: an attrs field (``name: type``) or a ctypes ``_fields_`` entry."""
+
+    name: str
+    struct: str
     path: str
-    tests: tuple[str, ...]  # the test functions (or fixtures) whose body names it
-    lines: int  # how many lines name it
+    line: int
 
 
-def _mentions(root: Path, under: str, name: str) -> list[TestHit]:
-    base = root / under
-    if not base.is_dir():
-        return []
-    word = re.compile(rf"(?<![\w]){re.escape(name)}(?![\w])")
-    out: list[TestHit] = []
-    for f in sorted(base.rglob("*.py")):
-        text = f.read_text()
-        if not word.search(text):
-            continue
-        enclosing: list[str] = []
-        current: str | None = None
-        count = 0
-        for line in text.splitlines():
-            top = _top_name(line)
-            if top is not None:
-                current = top
-            elif line[:1] not in ("", " ", "\t", ")", "]", "}") and line.strip():
-                current = None
-            if word.search(line):
-                count += 1
-                if current is not None and current != name and current not in enclosing:
-                    enclosing.append(current)
-        out.append(TestHit(f.relative_to(root).as_posix(), tuple(enclosing), count))
+def _struct_fields(node: ast.ClassDef) -> Iterator[tuple[str, int]]:
+    for stmt in node.body:
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            if not stmt.target.id.startswith("_"):
+                yield stmt.target.id, stmt.lineno
+        elif (
+            isinstance(stmt, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "_fields_" for t in stmt.targets)
+            and isinstance(stmt.value, ast.List | ast.Tuple)
+        ):
+            for elt in stmt.value.elts:
+                if (
+                    isinstance(elt, ast.Tuple)
+                    and elt.elts
+                    and isinstance(elt.elts[0], ast.Constant)
+                    and isinstance(elt.elts[0].value, str)
+                ):
+                    yield elt.elts[0].value, elt.lineno
+
+
+def _trees(root: Path) -> Iterator[tuple[str, ast.Module]]:
+    for top in MIRROR_DIRS:
+        base = root / top
+        if base.is_dir():
+            for f in sorted(base.rglob("*.py")):
+                if f.name != "__init__.py":
+                    rel = f.relative_to(root).as_posix()
+                    yield rel, ast.parse(f.read_text(), filename=rel)
+
+
+def find_fields(name: str, root: Path, struct: str | None = None) -> list[Field]:
+    """The structs (classes of ``kernel/`` and ``uapi/``) that have a field ``name``;
+    only ``struct``'s when given."""
+    out: list[Field] = []
+    for rel, tree in _trees(root):
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef) and (struct is None or node.name == struct):
+                out.extend(Field(f, node.name, rel, line) for f, line in _struct_fields(node) if f == name)
     return out
 
 
-def tests_mentioning(name: str, root: Path) -> list[TestHit] | None:
-    """Test files under ``tests/`` that name ``name``, with the test functions that do;
-    None without a tests directory."""
-    if not (root / "tests").is_dir():
+def _users(name: str, root: Path, attribute: bool) -> list[tuple[str, str]]:
+    """The top-level functions whose code uses ``name``: as an attribute (``x.name``,
+    a field) or as a name (a struct, a constant), as ``(path, function)``."""
+    out: list[tuple[str, str]] = []
+    for rel, tree in _trees(root):
+        for node in tree.body:
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or node.name == name:
+                continue
+            for sub in ast.walk(node):
+                if (attribute and isinstance(sub, ast.Attribute) and sub.attr == name) or (
+                    not attribute and isinstance(sub, ast.Name) and sub.id == name
+                ):
+                    out.append((rel, node.name))
+                    break
+    return out
+
+
+# ---------------------------------------------------------------- the execution index
+
+
+@attrs.frozen
+class Entry:
+    """What the execution index says of one function."""
+
+    path: str
+    function: str
+    tests: tuple[tuple[str, tuple[str, ...]], ...]  # (test file, names | ("*",) | ("*", "except", ...))
+    scenarios: tuple[tuple[str, tuple[int, ...]], ...]  # (scenario, steps; () between steps)
+
+
+def parse_ranges(text: str) -> list[int]:
+    """``"3 5-7"`` -> ``[3, 5, 6, 7]``."""
+    out: list[int] = []
+    for part in text.split():
+        lo, _, hi = part.partition("-")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def read_index(path: Path) -> dict[tuple[str, str], Entry] | None:
+    """``(file, function)`` -> its entry in the execution index; None without one."""
+    if not path.is_file():
         return None
-    return _mentions(root, "tests", name)
+    out: dict[tuple[str, str], Entry] = {}
+    cur: tuple[str, str] | None = None
+    tests: list[tuple[str, tuple[str, ...]]] = []
+    scenarios: list[tuple[str, tuple[int, ...]]] = []
+
+    def flush() -> None:
+        if cur is not None:
+            out[cur] = Entry(cur[0], cur[1], tuple(tests), tuple(scenarios))
+
+    for line in path.read_text().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        if not line.startswith(" "):
+            flush()
+            p, _, name = line.partition(" ")
+            cur, tests, scenarios = (p, name), [], []
+        elif line.startswith("  scenario "):
+            sc, _, steps = line[len("  scenario ") :].partition(":")
+            scenarios.append((sc, tuple(parse_ranges(steps))))
+        else:
+            p, _, names = line.strip().partition(" ")
+            tests.append((p, tuple(names.split())))
+    flush()
+    return out
 
 
-def scenarios_mentioning(name: str, root: Path) -> list[TestHit]:
-    return _mentions(root, "sim/scenarios", name)
+def _count_tests(root: Path, path: str) -> int:
+    f = root / path
+    if not f.is_file():
+        return 0
+    tree = ast.parse(f.read_text(), filename=path)
+    n = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test"):
+            n += 1
+    return n
+
+
+# ---------------------------------------------------------------- the question
+
+
+class UsageError(ValueError):
+    """NAME is not something explain can look up: empty, blank or not a C name."""
+
+
+@attrs.frozen
+class Query:
+    """A NAME as asked: ``name``; ``struct`` when asked as ``struct NAME``; ``owner``
+    for ``owner->name`` / ``owner.name`` (a field)."""
+
+    name: str
+    struct: bool = False
+    owner: str | None = None
+
+
+_IDENT = r"[A-Za-z_]\w*"
+_AS_STRUCT = re.compile(rf"(?:struct|union|enum)\s+({_IDENT})\s*(?:\{{|\*+\s*(?:{_IDENT})?|;|{_IDENT})?")
+_AS_MEMBER = re.compile(rf"(?:&\s*)?({_IDENT})\s*(?:->|\.)\s*({_IDENT})")
+_AS_CALL = re.compile(rf"({_IDENT})\s*\([^()]*\)\s*;?")
+
+
+def parse_name(text: str) -> Query:
+    """What ``zpcisim explain`` was asked; :class:`UsageError` for an empty, blank or
+    unparsable NAME."""
+    t = text.strip()
+    if not t:
+        raise UsageError("NAME is empty" if not text else "NAME is blank")
+    if re.fullmatch(_IDENT, t) and t not in ("struct", "union", "enum"):
+        return Query(t)
+    m = _AS_STRUCT.fullmatch(t)
+    if m:
+        return Query(m[1], struct=True)
+    m = _AS_MEMBER.fullmatch(t)
+    if m:
+        return Query(m[2], owner=m[1])
+    m = _AS_CALL.fullmatch(t)
+    if m:
+        return Query(m[1])
+    raise UsageError(f"{text!r} is not a C name (a function, 'struct NAME', a field, a macro or a constant)")
 
 
 # ---------------------------------------------------------------- the answer
@@ -339,53 +522,118 @@ def scenarios_mentioning(name: str, root: Path) -> list[TestHit]:
 
 @attrs.frozen
 class Explanation:
-    name: str
+    query: Query
     definitions: tuple[tuple[Definition, tuple[str, ...]], ...]  # with the module's C files
+    fields: tuple[tuple[Field, tuple[str, ...]], ...]
+    users: tuple[tuple[str, str], ...]  # functions that use a field, struct or constant
     patches: tuple[PatchTouch, ...] | None  # None: no series/ here
-    tests: tuple[TestHit, ...] | None  # None: no tests/ here
-    scenarios: tuple[TestHit, ...]
+    runs: tuple[Entry, ...] | None  # index entries of the functions; None: no index here
     similar: tuple[str, ...]  # close names, when nothing is defined under this one
+    series_names: tuple[str, ...] = ("v17",)
+    root: Path = attrs.field(factory=Path)
+
+    @property
+    def name(self) -> str:
+        return self.query.name
+
+    @property
+    def found(self) -> bool:
+        return bool(self.definitions or self.fields)
 
 
-def explain(name: str, root: Path | None = None) -> Explanation:
+def explain(name: str | Query, root: Path | None = None) -> Explanation:
+    """Look ``name`` up (a NAME as :func:`parse_name` reads it); :class:`UsageError`
+    when it is not one."""
     root = default_root() if root is None else root
+    q = parse_name(name) if isinstance(name, str) else name
     modules = scan_modules(root)
     c_of = {m.path: m.c_files for m in modules}
-    defs = tuple((d, c_of[d.path]) for d in find_definitions(name, modules))
-    series = load_series(root)
-    patches = None if series is None else tuple(patches_touching(name, series))
-    tests = tests_mentioning(name, root)
+    defs: tuple[tuple[Definition, tuple[str, ...]], ...] = ()
+    fields: tuple[tuple[Field, tuple[str, ...]], ...] = ()
+    if q.owner is None:
+        found = find_definitions(q.name, modules)
+        if q.struct:
+            found = [d for d in found if d.kind == "struct"]
+        defs = tuple((d, c_of[d.path]) for d in found)
+    if not defs and not q.struct:
+        owner = q.owner if q.owner and find_definitions(q.owner, modules) else None
+        fields = tuple((f, c_of[f.path]) for f in find_fields(q.name, root, owner))
+    users: list[tuple[str, str]] = []
+    if fields:
+        users = _users(q.name, root, attribute=True)
+    elif defs and all(d.kind != "function" for d, _ in defs):
+        users = _users(q.name, root, attribute=False)
+    series = load_all_series(root)
+    patches = None if series is None else tuple(patches_touching(q.name, series))
+    index = read_index(root / INDEX)
+    runs: tuple[Entry, ...] | None = None
+    if index is not None:
+        keys = [(d.path, d.name) for d, _ in defs if d.kind == "function"]
+        runs = tuple(index[k] for k in keys if k in index)
     similar: tuple[str, ...] = ()
-    if not defs:
+    if not defs and not fields:
         import difflib
 
         names = sorted({d.name for m in modules for d in m.definitions})
-        similar = tuple(difflib.get_close_matches(name, names, n=5, cutoff=0.75))
-    return Explanation(
-        name,
-        defs,
-        patches,
-        None if tests is None else tuple(tests),
-        tuple(scenarios_mentioning(name, root)),
-        similar,
-    )
+        similar = tuple(difflib.get_close_matches(q.name, names, n=5, cutoff=0.75))
+    here = tuple(s for s in SERIES if (root / "series" / s).is_dir())
+    return Explanation(q, defs, fields, tuple(users), patches, runs, similar, here or ("v17",), root)
 
 
-def _short(items: Sequence[str], limit: int = 6) -> str:
-    if len(items) <= limit:
-        return ", ".join(items)
-    return ", ".join(items[:limit]) + f", ... ({len(items) - limit} more)"
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
-def render(e: Explanation) -> str:
+def _wrap(head: str, items: Sequence[str], width: int = 100) -> list[str]:
+    """``head`` then the items, comma-separated, continued on indented lines."""
+    import textwrap
+
+    return textwrap.wrap(
+        head + ", ".join(items), width=width, subsequent_indent=" " * 6, break_on_hyphens=False
+    ) or [head]
+
+
+def _steps(steps: Sequence[int]) -> str:
+    if not steps:
+        return "runs between steps (at none of its own)"
+    parts: list[str] = []
+    for n in steps:
+        if parts and parts[-1].split("-")[-1] == str(n - 1):
+            parts[-1] = parts[-1].split("-")[0] + f"-{n}"
+        else:
+            parts.append(str(n))
+    return ("step " if len(steps) == 1 else "steps ") + ", ".join(parts)
+
+
+def _source(root: Path, path: str, line: int, node_end: bool = True) -> list[str]:
+    """The Python source of the definition starting at ``path:line``."""
+    text = (root / path).read_text()
+    tree = ast.parse(text, filename=path)
+    lines = text.splitlines()
+    for node in ast.walk(tree):
+        first = getattr(node, "lineno", None)
+        if isinstance(node, ast.stmt) and first is not None:
+            decorators = getattr(node, "decorator_list", [])
+            start = min([first] + [d.lineno for d in decorators])
+            if first == line or start == line:
+                end = node.end_lineno or first
+                return [f"{n:5d}  {lines[n - 1]}" for n in range(start, end + 1)]
+    return [f"{line:5d}  {lines[line - 1]}"]
+
+
+def render(e: Explanation, *, code: bool = False) -> str:
     out: list[str] = []
-    if not e.definitions:
-        out.append(f"{e.name}: not defined in kernel/ or uapi/.")
-        removed_by = [t.patch.number for t in e.patches or () if t.changed]
+    sources: list[str] = []
+    q = e.query
+    asked = f"struct {q.name}" if q.struct else q.name
+    if not e.found:
+        where = "a field of a struct" if q.owner else ("a struct" if q.struct else "defined")
+        out.append(f"{asked}: not {where} in kernel/ or uapi/.")
+        removed_by = [t.patch.label for t in e.patches or () if t.changed]
         if removed_by:
             out.append(
-                f"  The series removes it (patch {', '.join(map(str, removed_by))}); the tree before the "
-                "series has it: python -m tools.series baseline DIR"
+                f"  The series removes it ({', '.join(removed_by)}); the tree before the "
+                "series has it: python -m tools.series tree baseline DIR"
             )
         if e.similar:
             out.append("  Did you mean: " + ", ".join(e.similar) + "?")
@@ -393,63 +641,107 @@ def render(e: Explanation) -> str:
         c = " and ".join(c_files) if c_files else "no C file (Python-only module)"
         if d.python_only:
             c += " (a Python-only helper of that module: no C function of this name)"
-        out.append(f"{e.name}: {d.kind} in {d.module} ({d.path}:{d.line}); C: {c}")
+        kind = "struct" if d.kind == "struct" else d.kind
+        out.append(f"{asked}: {kind} in {d.module} ({d.path}:{d.line}); C: {c}")
+        if code:
+            sources.extend(["", f"{d.path}:", *_source(e.root, d.path, d.line)])
+    for f, c_files in e.fields:
+        c = " and ".join(c_files) if c_files else "no C file (Python-only module)"
+        out.append(f"{q.name}: a field of struct {f.struct} ({f.path}:{f.line}); C: {c}")
+        if code:
+            sources.extend(["", f"{f.path}:", *_source(e.root, f.path, f.line)])
+    if e.users:
+        what = "Functions that use the field" if e.fields else "Functions that use it"
+        out.append("")
+        out.append(f"{what} ({len(e.users)}):")
+        by_file: dict[str, list[str]] = {}
+        for path, fn in e.users:
+            by_file.setdefault(path, []).append(fn)
+        for path, fns in by_file.items():
+            out.extend(_wrap(f"  {path}: ", fns))
     out.append("")
+    series = " or ".join(e.series_names)
     if e.patches is None:
         out.append("Patches: series/ is not here (an installed package, not a source checkout).")
     elif not e.patches:
-        out.append("Patches: no patch of the v17 series changes or mentions it.")
+        out.append(f"Patches: no patch of {series} changes or mentions it.")
     else:
-        out.append("Patches of the v17 series (series/):")
+        out.append(f"Patches ({series}, series/):")
         for t in e.patches:
             parts = []
             if t.changed:
                 parts.append("changes it in " + ", ".join(t.changed))
             if t.mentioned:
                 parts.append("mentions it in " + ", ".join(t.mentioned))
-            out.append(f"  {t.patch.number}/7 {t.patch.subject}")
+            out.append(f"  {t.patch.label} {t.patch.subject}")
             out.append(f"      {'; '.join(parts)}")
-            out.append(f"      series/v17/{t.patch.filename}  <{t.patch.msgid}>")
+            commit = f"  commit {t.patch.commit}" if t.patch.commit else ""
+            out.append(f"      series/{t.patch.series}/{t.patch.filename}  <{t.patch.msgid}>{commit}")
+    _render_runs(e, out)
+    return "\n".join(out + sources)
+
+
+def _render_runs(e: Explanation, out: list[str]) -> None:
+    functions = [d for d, _ in e.definitions if d.kind == "function"]
+    if not functions:
+        return
     out.append("")
-    if e.tests is None:
-        out.append("Tests: tests/ is not here (an installed package, not a source checkout).")
-    elif not e.tests:
-        out.append("Tests: none name it.")
+    if e.runs is None:
+        out.append(f"Tests: {INDEX} is not here (python -m tools.index writes it, in a source checkout).")
+        return
+    if all(d.path.startswith("kernel/lib/") for d in functions):
+        out.append(f"Tests: kernel/lib/ (the infrastructure the ported code calls) is not in {INDEX}.")
+        return
+    tests: list[str] = []
+    n = 0
+    for entry in e.runs:
+        for path, names in entry.tests:
+            if names[:1] == ("*",):
+                total = _count_tests(e.root, path)
+                but = names[2:]
+                n += total - len(but)
+                text = f"every test ({total})" + (f" but {', '.join(but)}" if but else "")
+                tests.extend(_wrap(f"  {path}: ", [text]))
+            else:
+                n += len(names)
+                tests.extend(_wrap(f"  {path}: ", names))
+    if tests:
+        files = sum(len(entry.tests) for entry in e.runs)
+        out.append(f"Tests that run it ({_count(n, 'test')} in {_count(files, 'file')}; from {INDEX}):")
+        out.extend(tests)
     else:
-        n = sum(len(h.tests) for h in e.tests)
-        out.append(f"Tests that name it ({_count(n, 'function')} in {_count(len(e.tests), 'file')}):")
-        for h in e.tests:
-            out.append(f"  {h.path}: {_short(h.tests) if h.tests else f'{h.lines} lines (module level)'}")
+        out.append(f"Tests: none runs it ({INDEX}).")
     out.append("")
-    if e.scenarios:
-        out.append("Scenarios (sim/scenarios/) that name it:")
-        for h in e.scenarios:
-            out.append(f"  {h.path}: {_short(h.tests) if h.tests else f'{h.lines} lines'}")
-    shown: dict[str, list[int]] = {}
-    for t in e.patches or ():
-        for s in SCENARIOS_BY_PATCH.get(t.patch.number, ()):
-            shown.setdefault(s, []).append(t.patch.number)
-    if shown:
-        out.append("Scenarios that show the patches touching it (zpcisim run NAME / zpcisim compare NAME):")
-        for s, nums in shown.items():
-            out.append(f"  {s:22} patch {', '.join(map(str, nums))}")
-    elif not e.scenarios:
-        out.append("Scenarios: none name it, and no patch touches it.")
-    return "\n".join(out)
+    scen = [(sc, steps) for entry in e.runs for sc, steps in entry.scenarios]
+    if scen:
+        out.append("Scenarios that run it (steps as zpcisim run NAME numbers them):")
+        for sc, steps in scen:
+            out.append(f"  {sc:22} {_steps(steps)}")
+    else:
+        out.append("Scenarios: none runs it.")
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+USAGE = "usage: zpcisim explain [--code] NAME   (a C function, struct NAME, a field, a macro or a constant)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 1 or args[0].startswith("-"):
-        print("usage: zpcisim explain NAME   (a C function, struct or constant name)", file=sys.stderr)
+    code = "--code" in args
+    names = [a for a in args if a != "--code"]
+    if len(names) != 1 or names[0].startswith("-"):
+        print(USAGE, file=sys.stderr)
         return 2
-    e = explain(args[0])
-    print(render(e))
-    return 0 if e.definitions else 1
+    try:
+        e = explain(names[0])
+    except UsageError as err:
+        print(f"zpcisim explain: {err}", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
+        return 2
+    try:
+        print(render(e, code=code), flush=True)
+    except BrokenPipeError:  # the reader went away (| head): quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0 if e.found else 1
 
 
 if __name__ == "__main__":

@@ -37,14 +37,22 @@ costs one empty-list check, an ioctl one context-variable read).
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import ctypes
 import errno
+import functools
+import inspect
 import struct
-from collections.abc import Iterator
+import sys
+import textwrap
+import threading
+from collections.abc import Iterable, Iterator
+from types import CodeType, FrameType
 from typing import Any, Final
 
 import uapi.linux.vfio as V
+from kernel.lib.callsite import code_function, code_path
 from kernel.lib.errno import errname
 from kernel.lib.printk import KERN_DEBUG, KERN_INFO, LogLine, klog_subscribe, klog_unsubscribe
 from kernel.lib.trace import trace_subscribe, trace_unsubscribe
@@ -52,7 +60,7 @@ from kernel.s390.include.asm.clp import CLP_RC_OK
 from kernel.s390.include.asm.pci_clp import CLP_SET_DISABLE_PCI_FN, CLP_SET_ENABLE_PCI_FN
 from kernel.s390.include.asm.pci_insn import ZPCI_MOD_FC_RESET_BLOCK, ZPCI_MOD_FC_RESET_ERROR
 from sim.pci.function import PciFunction
-from sim.timeline import Timeline, current, current_actor
+from sim.timeline import Step, Timeline, current, current_actor
 from sim.userspace.zpci_err import (
     CCDF_ERR_LENGTH,
     VFIO_DEVICE_FEATURE_ZPCI_ERROR,
@@ -63,12 +71,15 @@ from sim.zpci.firmware import ZpciFirmware
 from uapi.asm_generic.ioctl import _IO
 
 __all__ = [
+    "KernelWatch",
     "Recorder",
     "ioctl_name",
     "ioctl_text",
+    "kernel_functions_at_step",
     "record_close",
     "record_eventfd_read",
     "record_ioctl",
+    "record_running",
     "recording",
 ]
 
@@ -173,14 +184,185 @@ def ioctl_text(request: int, arg: object, ret: int) -> tuple[str, dict[str, Any]
     return text, fields
 
 
-def record_ioctl(request: int, arg: object, ret: int) -> None:
+class _Call:
+    """One kernel function's call during a watched ioctl."""
+
+    __slots__ = ("children", "code", "frame", "line", "ret", "user")
+
+    def __init__(self, frame: FrameType, user: bool) -> None:
+        self.frame: FrameType | None = frame
+        self.code = frame.f_code
+        self.children: list[_Call] = []
+        self.ret: object = None
+        self.line = frame.f_lineno  # then the line it returned from
+        self.user = user  # it was handed the ioctl's user pointer
+
+
+class KernelWatch:
+    """Watch the kernel functions an ioctl runs on this thread (``with watch:``), to
+    say which one produced its result: :attr:`origin`.
+
+    A ``sys.setprofile`` hook for the block's length; :func:`sim.userspace.syscalls.ioctl`
+    uses it only while a timeline is recorded, so the error path pays nothing."""
+
+    def __init__(self, arg: object = None) -> None:
+        #: the size of the ioctl's buffer: a pointer into it is the user's
+        self.size = len(_arg_bytes(arg))
+        self.top: list[_Call] = []
+        self._stack: list[_Call] = []
+        #: every kernel function that ran: (file, function)
+        self.ran: set[tuple[str, str]] = set()
+        self._prev: Any = None
+        self._uptr: object = None
+
+    def _profile(self, frame: FrameType, event: str, arg: object) -> None:
+        if event == "call":
+            path = code_path(frame.f_code)
+            if path.startswith(_KERNEL_TREES):
+                parent = self._stack[-1] if self._stack else None
+                code = frame.f_code
+                args = frame.f_locals
+                if parent is None and code.co_name == "vfs_ioctl":
+                    self._uptr = args.get("arg")
+                user = False
+                if type(self._uptr) is int:
+                    lo, hi = self._uptr, self._uptr + max(self.size, 1)
+                    for n in code.co_varnames[: code.co_argcount]:
+                        v = args.get(n)
+                        if type(v) is int and lo <= v < hi:
+                            user = True
+                            break
+                call = _Call(frame, user)
+                (parent.children if parent else self.top).append(call)
+                self._stack.append(call)
+                self.ran.add((path, code_function(frame.f_code)))
+        elif event == "return" and self._stack and self._stack[-1].frame is frame:
+            call = self._stack.pop()
+            call.ret, call.line, call.frame = arg, frame.f_lineno, None
+
+    def __enter__(self) -> KernelWatch:
+        self._prev = sys.getprofile()
+        sys.setprofile(self._profile)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        sys.setprofile(self._prev)
+
+    def origin(self, ret: int) -> tuple[str, str] | None:
+        """``(function, "path:line")`` of the innermost kernel function whose return
+        value the ioctl returned (``ret``), at its ``return``: from the VFS entry
+        (``vfs_ioctl``) down, each step goes to the last callee that returned the same
+        integer, and stops at the kernel's infrastructure (``kernel/lib/``:
+        ``copy_to_user`` returning 0 did not decide the result).  An error is followed
+        to where the errno was made; a success only through the functions handed a
+        pointer into the ioctl's buffer, to the request's handler (``vfio_pci_ioctl_reset``, not
+        the last of the reset's helpers that returned 0).  None when no kernel
+        function returned ``ret``."""
+        entries = [c for c in self.top if type(c.ret) is int and c.ret == ret]
+        if not entries:
+            return None
+        cur = entries[-1]
+        while True:
+            same = [c for c in cur.children if type(c.ret) is int and c.ret == cur.ret]
+            if not same or code_path(same[-1].code).startswith("kernel/lib/"):
+                break
+            if ret >= 0 and not same[-1].user:
+                break
+            cur = same[-1]
+        line = cur.line
+        if ret < 0:
+            line = _errno_return_line(cur.code, -ret) or line
+        return code_function(cur.code), f"{code_path(cur.code)}:{line}"
+
+
+@functools.lru_cache(maxsize=256)
+def _errno_returns(code: CodeType) -> dict[int, int]:
+    """errno -> line of the first ``return -errno.NAME`` in ``code``'s function (the
+    line a profile hook sees at a return is that of an enclosing ``with``, whose exit
+    runs last, so the statement is found in the source)."""
+    try:
+        lines, first = inspect.getsourcelines(code)
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, SyntaxError, TypeError):
+        return {}
+    out: dict[int, int] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Return):
+            continue
+        v = node.value
+        if (
+            isinstance(v, ast.UnaryOp)
+            and isinstance(v.op, ast.USub)
+            and isinstance(v.operand, ast.Attribute)
+            and isinstance(v.operand.value, ast.Name)
+            and v.operand.value.id == "errno"
+        ):
+            e = getattr(errno, v.operand.attr, None)
+            if isinstance(e, int):
+                line = first + node.lineno - 1
+                out[e] = min(out.get(e, line), line)
+    return out
+
+
+def _errno_return_line(code: CodeType, err: int) -> int | None:
+    return _errno_returns(code).get(err)
+
+
+_KERNEL_TREES: Final = ("kernel/", "uapi/")
+_step_ran = threading.local()
+
+
+def kernel_functions_at_step() -> set[tuple[str, str]]:
+    """For a :class:`~sim.timeline.Timeline` subscriber, called while a step is being
+    recorded: the kernel functions running at that step, as ``(file, function)`` --
+    those on the recording thread's stack, and those handed to
+    :func:`record_running` (an ioctl's, a guest kernel line's).  Exists for the
+    execution index (``python -m tools.index``)."""
+    out: set[tuple[str, str]] = set()
+    frame: FrameType | None = sys._getframe(1)
+    # record_running's functions belong to its own step, not to one a subscriber of
+    # that step records in turn: the innermost Timeline.record must be its own
+    record_frame = frame
+    while record_frame is not None and record_frame.f_code is not Timeline.record.__code__:
+        record_frame = record_frame.f_back
+    if record_frame is not None and record_frame.f_back is getattr(_step_ran, "frame", None):
+        out.update(_step_ran.ran)
+    while frame is not None:
+        path = code_path(frame.f_code)
+        if path.startswith(_KERNEL_TREES):
+            out.add((path, code_function(frame.f_code)))
+        frame = frame.f_back
+    return out
+
+
+def record_ioctl(request: int, arg: object, ret: int, watch: KernelWatch | None = None) -> None:
     """Record a finished ioctl in the current timeline, if there is one (called by
-    :func:`sim.userspace.syscalls.ioctl`)."""
+    :func:`sim.userspace.syscalls.ioctl`).  With the ``watch`` it ran under, the step
+    says which kernel function produced the result (``function``, ``source``)."""
     timeline = current()
     if timeline is None:
         return
     text, fields = ioctl_text(request, arg, ret)
-    timeline.record(current_actor(), "ioctl", text, request=ioctl_name(request, arg), ret=ret, **fields)
+    origin = watch.origin(ret) if watch is not None else None
+    if origin is not None:
+        fields["function"], fields["source"] = origin
+    ran = watch.ran if watch is not None else set()
+    name = ioctl_name(request, arg)
+    record_running(timeline, ran, current_actor(), "ioctl", text, request=name, ret=ret, **fields)
+
+
+def record_running(
+    timeline: Timeline, running: Iterable[tuple[str, str]], actor: str, kind: str, text: str, **fields: Any
+) -> Step:
+    """``timeline.record(actor, kind, text, **fields)`` for a step at which the kernel
+    functions ``running`` (``(file, function)``) ran where the recording thread's stack
+    does not show them: in an ioctl that returned, in the guest's process.  A
+    subscriber reads them with :func:`kernel_functions_at_step`."""
+    _step_ran.ran, _step_ran.frame = running, sys._getframe()
+    try:
+        return timeline.record(actor, kind, text, **fields)
+    finally:
+        _step_ran.ran, _step_ran.frame = (), None
 
 
 def record_close(path: str) -> None:
@@ -218,7 +400,9 @@ class Recorder:
 
     def _on_log(self, line: LogLine) -> None:
         if line.level <= self.level:
-            self.timeline.record("host", "log", line.text, level=line.level)
+            self.timeline.record(
+                "host", "log", line.text, level=line.level, function=line.function, source=line.source
+            )
 
     def _on_trace(self, name: str, fields: dict[str, Any]) -> None:
         if name == "eventfd_signal":

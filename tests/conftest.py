@@ -4,12 +4,21 @@ asserts it and clears :data:`kernel.lib.lockdep.reports` / :data:`kernel.lib.bug
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from kernel.init.main import start_kernel
 from kernel.lib import bug, lockdep
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """``ZPCISIM_INDEX=FILE pytest`` also writes the execution index (tools/index.py)."""
+    if os.environ.get("ZPCISIM_INDEX"):
+        from tools.index import install
+
+        install(config)
 
 
 @pytest.fixture(autouse=True)

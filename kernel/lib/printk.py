@@ -37,6 +37,8 @@ from typing import Any, Final, Protocol
 
 import attrs
 
+from kernel.lib import callsite
+
 __all__ = [
     "KERN_ALERT",
     "KERN_CRIT",
@@ -103,6 +105,11 @@ class LogLine:
     level: int
     text: str
     module: str
+    #: The C function that printed it and its ``file:line``
+    #: (:mod:`kernel.lib.callsite`); filled in only while someone subscribes to the
+    #: log (:func:`klog_subscribe`), None otherwise.
+    function: str | None = None
+    source: str | None = None
 
     def __str__(self) -> str:
         return self.text
@@ -146,9 +153,12 @@ def _format(fmt: str, args: tuple[object, ...]) -> str:
 
 def _emit(level: int, text: str, module: str) -> None:
     global _seq
+    function = source = None
+    if _subscribers:  # someone reads the log as it is printed: say where it comes from
+        function, source = callsite.caller(__name__)
     with _ring_lock:
         _seq += 1
-        line = LogLine(_seq, level, text, module)
+        line = LogLine(_seq, level, text, module, function, source)
         _ring.append(line)
         subscribers = tuple(_subscribers)
     logger = logging.getLogger("kernel." + module if module else "kernel")

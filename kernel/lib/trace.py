@@ -10,9 +10,12 @@ where the C would have ``trace_*()``.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
+
+from kernel.lib import callsite
 
 __all__ = ["trace_event", "trace_subscribe", "trace_unsubscribe"]
 
@@ -34,7 +37,11 @@ def trace_unsubscribe(fn: TraceFn) -> None:
 
 
 def trace_event(name: str, **fields: Any) -> None:
+    """Hand ``fields`` to every subscriber, with ``function`` and ``source``: the C
+    function that emitted the event and its ``file:line`` (:mod:`kernel.lib.callsite`)."""
     if not _subscribers:
         return
+    function, source = callsite.site(sys._getframe(1))
+    fields = {**fields, "function": function, "source": source}
     for fn in tuple(_subscribers):
         fn(name, fields)

@@ -11,7 +11,10 @@ VMM -> guest
 
 guest -> VMM
     ``("ready",)``              the guest's interpreter has imported the kernel.
-    ``("log", level, text)``    a line of the guest kernel's log, as printed.
+    ``("log", level, text, function, source, running)``  a line of the guest kernel's
+                                log, as printed, with the C function and ``file:line``
+                                that printed it (and, while the execution index is
+                                recorded, the kernel functions it was printed in).
     ``("req", seq, op, args)``  an instruction the guest kernel executed, for the
     VMM (the guest's machine) to answer: ``clp``, ``mpcifc``, ``pcilg``, ``pcistg``,
     ``sclp_pci_cfg``, ``sclp_errnotify``, ``chsc_sei``.

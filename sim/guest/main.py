@@ -39,6 +39,7 @@ import traceback
 from multiprocessing.connection import Connection
 from typing import Any
 
+from kernel.lib import callsite
 from sim.guest.ipc import Channel
 from sim.guest.machine import ResponseSlots
 
@@ -71,7 +72,10 @@ class Guest:
     # -- commands -------------------------------------------------------------------
 
     def forward_log(self, line: Any) -> None:
-        self.chan.send("log", line.level, line.text)
+        # while the suite records the execution index, the kernel functions the line
+        # was printed in too (tools/index.py)
+        running = callsite.stack(sys._getframe(1)) if os.environ.get("ZPCISIM_INDEX_GUEST_DIR") else None
+        self.chan.send("log", line.level, line.text, line.function, line.source, running)
 
     def forward_lockdep_report(self, text: str) -> None:
         self.chan.send("lockdep", text)
@@ -178,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     sock = socket.socket(fileno=fd)
     chan = Channel(Connection(sock.detach()))
     guest = Guest(chan)
+    cov = index_coverage()
     threading.Thread(target=guest.reader, name="guest-reader", daemon=True).start()
     try:
         preload()
@@ -186,4 +191,28 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException:
         chan.send("crash", traceback.format_exc())
         return 1
+    finally:
+        if cov is not None:
+            cov.stop()
+            cov.save()
     return 0
+
+
+def index_coverage() -> Any:
+    """While the test suite records the execution index (tools/index.py), record which
+    kernel lines this guest runs, under the context the VMM was in when it started
+    us, into a data file of the index's directory.  None otherwise."""
+    out = os.environ.get("ZPCISIM_INDEX_GUEST_DIR")
+    if not out:
+        return None
+    import coverage
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    cov = coverage.Coverage(
+        data_file=os.path.join(out, f"guest.{os.getpid()}"),
+        source=[os.path.join(root, "kernel"), os.path.join(root, "uapi")],
+        config_file=False,
+    )
+    cov.start()
+    cov.switch_context(os.environ.get("ZPCISIM_INDEX_CONTEXT", ""))
+    return cov

@@ -58,7 +58,11 @@ class GuestReported(GuestError):
 
 
 Handler = Callable[[str, tuple[Any, ...]], Any]
-LogSink = Callable[[int, str], None]
+#: ``on_log(level, text, function, source, running)``: a guest kernel log line, with
+#: where it was printed (function and ``file:line``, or None) and the kernel functions
+#: it was printed in (``(file, function)`` pairs, while the execution index is
+#: recorded; None otherwise).
+LogSink = Callable[[int, str, str | None, str | None, list[tuple[str, str]] | None], None]
 ReportSink = Callable[[str, str], None]
 
 
@@ -218,7 +222,7 @@ class GuestProcess:
                 self._fail("the guest process ended", op)
             kind = msg[0]
             if kind == "log":
-                self.on_log(int(msg[1]), str(msg[2]))
+                self.on_log(int(msg[1]), str(msg[2]), *msg[3:6])
             elif kind == "req":
                 try:
                     result = self.handler(str(msg[2]), tuple(msg[3]))

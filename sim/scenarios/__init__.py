@@ -66,6 +66,7 @@ from sim.zpci.firmware import ZpciFirmware
 __all__ = [
     "MAX_ERRORS",
     "ORDER",
+    "RUN_OBSERVERS",
     "SCENARIOS",
     "Errors",
     "ExpectationFailed",
@@ -423,6 +424,12 @@ def _running(timeline: Timeline, verbose: bool, errors: Errors | None) -> Iterat
                 r.close()
 
 
+#: Observers of every run: ``observer(name, timeline, verbose)`` is called before the
+#: run starts and returns what is called with the :class:`Result` when it ends.  The
+#: execution index (tools/index.py) uses it; nothing else should need to.
+RUN_OBSERVERS: list[Callable[[str, Timeline, bool], Callable[[Result], None]]] = []
+
+
 def run_scenario(
     name: str,
     *,
@@ -445,6 +452,7 @@ def run_scenario(
     timeline = Timeline()
     if on_step is not None:
         timeline.subscribe(on_step)
+    ends = [observe(name, timeline, verbose) for observe in RUN_OBSERVERS]
     crashed: str | None = None
     kept: dict[str, object] = {}
     unmet: list[str] = []
@@ -468,4 +476,7 @@ def run_scenario(
     elif unmet:
         more = f" (and {len(unmet) - 1} more)" if len(unmet) > 1 else ""
         failed = f"expectation not met: {unmet[0]}{more}"
-    return Result(name, timeline, failed is None, failed, kept, list(unmet), crashed)
+    result = Result(name, timeline, failed is None, failed, kept, list(unmet), crashed)
+    for end in ends:
+        end(result)
+    return result

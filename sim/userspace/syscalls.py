@@ -180,14 +180,16 @@ def ioctl(fd: int, request: int, arg: int | bytes | Buffer = 0, mutate_flag: boo
         raise
     if timeline.current() is None:
         return _ioctl(filp, request, kernel_arg, copy_back)
-    from sim.record import record_ioctl
+    from sim.record import KernelWatch, record_ioctl
 
+    watch = KernelWatch(arg)
     try:
-        res = _ioctl(filp, request, kernel_arg, copy_back)
+        with watch:
+            res = _ioctl(filp, request, kernel_arg, copy_back)
     except OSError as e:
-        record_ioctl(request, arg, -(e.errno or 0))
+        record_ioctl(request, arg, -(e.errno or 0), watch)
         raise
-    record_ioctl(request, res if isinstance(res, bytes) else arg, res if isinstance(res, int) else 0)
+    record_ioctl(request, res if isinstance(res, bytes) else arg, res if isinstance(res, int) else 0, watch)
     return res
 
 

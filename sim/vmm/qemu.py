@@ -44,6 +44,7 @@ from kernel.lib.printk import KERN_INFO
 from kernel.s390.include.asm.kvm_host import kvm
 from sim import timeline
 from sim.guest.process import GuestError, GuestProcess, GuestReported
+from sim.record import record_running
 from sim.vmm.vfio import VfioPciDevice, record
 from sim.vmm.zpci import GUEST_FACILITIES, S390PCIBusDevice, S390PciHost, ZpciFsState
 
@@ -67,12 +68,21 @@ class Qemu:
 
     # -- the guest ----------------------------------------------------------------------
 
-    def _guest_log(self, level: int, text: str) -> None:
+    def _guest_log(
+        self,
+        level: int,
+        text: str,
+        function: str | None = None,
+        source: str | None = None,
+        running: list[tuple[str, str]] | None = None,
+    ) -> None:
         self.guest_log.append(text)
         if level <= self.guest_log_level:
             tl = timeline.current()
             if tl is not None:
-                tl.record("guest", "log", text, level=level)
+                record_running(
+                    tl, running or (), "guest", "log", text, level=level, function=function, source=source
+                )
 
     def _guest_report(self, kind: str, text: str) -> None:
         self.guest_reports.append((kind, text))

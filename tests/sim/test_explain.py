@@ -3,6 +3,7 @@ tests hold on the baseline tree too) and on this checkout."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -92,7 +93,32 @@ def test_other():
 '''
 
 
-def make_tree(tmp_path: Path, *, checkout: bool = True) -> Path:
+#: The execution index of the test tree (as tools/index.py writes it).
+INDEX = """\
+# zpcisim execution index (test tree)
+
+kernel/pci/slot.py pci_dev_matches_slot
+  tests/kernel/pci/test_misc.py * except test_c
+  tests/kernel/pci/test_slot.py test_matches_by_devfn
+  scenario multifunction-reset: 3 5-7
+  scenario passthrough-kvm:
+"""
+
+OTHER_TESTS = """\
+def test_a():
+    pass
+
+
+def test_b():
+    pass
+
+
+def test_c():
+    pass
+"""
+
+
+def make_tree(tmp_path: Path, *, checkout: bool = True, index: bool = True) -> Path:
     (tmp_path / "kernel/pci").mkdir(parents=True)
     (tmp_path / "kernel/pci/slot.py").write_text(SLOT)
     if checkout:
@@ -100,6 +126,9 @@ def make_tree(tmp_path: Path, *, checkout: bool = True) -> Path:
         (tmp_path / "series/v17/0001-PCI-Make-a-thing-better.patch").write_text(PATCH)
         (tmp_path / "tests/kernel/pci").mkdir(parents=True)
         (tmp_path / "tests/kernel/pci/test_slot.py").write_text(TEST)
+        (tmp_path / "tests/kernel/pci/test_misc.py").write_text(OTHER_TESTS)
+        if index:
+            (tmp_path / "tests/executed.txt").write_text(INDEX)
     return tmp_path
 
 
@@ -159,32 +188,97 @@ def test_patches_touching_separates_changed_from_mentioned(tmp_path: Path) -> No
     assert X.patches_touching("get_slot", series) == []
 
 
-def test_tests_mentioning_names_the_enclosing_test_functions(tmp_path: Path) -> None:
-    hits = X.tests_mentioning("pci_dev_matches_slot", make_tree(tmp_path))
-    assert hits == [X.TestHit("tests/kernel/pci/test_slot.py", ("test_matches_by_devfn", "test_other"), 3)]
-
-
-def test_explain_renders_home_patches_tests_and_scenarios(tmp_path: Path) -> None:
+def test_explain_renders_home_patches_and_the_tests_and_steps_that_run_it(tmp_path: Path) -> None:
     text = X.render(X.explain("pci_dev_matches_slot", make_tree(tmp_path)))
-    lines = text.splitlines()
-    assert lines[0] == (
+    assert text.splitlines() == [
         "pci_dev_matches_slot: function in kernel.pci.slot (kernel/pci/slot.py:8); "
-        "C: drivers/pci/slot.c and drivers/pci/pci.h"
+        "C: drivers/pci/slot.c and drivers/pci/pci.h",
+        "",
+        "Patches (v17, series/):",
+        "  v17 1/1 PCI: Make a thing better",
+        "      changes it in kernel/pci/slot.py",
+        "      series/v17/0001-PCI-Make-a-thing-better.patch  <1-2-a@b>",
+        "",
+        "Tests that run it (3 tests in 2 files; from tests/executed.txt):",
+        "  tests/kernel/pci/test_misc.py: every test (3) but test_c",
+        "  tests/kernel/pci/test_slot.py: test_matches_by_devfn",
+        "",
+        "Scenarios that run it (steps as zpcisim run NAME numbers them):",
+        "  multifunction-reset    steps 3, 5-7",
+        "  passthrough-kvm        runs between steps (at none of its own)",
+    ]
+
+
+def test_a_helper_that_names_a_function_is_not_a_test_that_runs_it(tmp_path: Path) -> None:
+    # test_slot.py's test_other calls it too, but the index (what ran) does not list
+    # it: only what the suite run recorded counts, never a text search.
+    text = X.render(X.explain("pci_dev_matches_slot", make_tree(tmp_path)))
+    assert "test_other" not in text and "helper" not in text
+
+
+def test_explain_without_an_index_says_how_to_make_one(tmp_path: Path) -> None:
+    text = X.render(X.explain("pci_dev_matches_slot", make_tree(tmp_path, index=False)))
+    assert text.splitlines()[-1] == (
+        "Tests: tests/executed.txt is not here (python -m tools.index writes it, in a source checkout)."
     )
-    assert "  1/7 PCI: Make a thing better" in lines
-    assert "      changes it in kernel/pci/slot.py" in lines
-    assert "      series/v17/0001-PCI-Make-a-thing-better.patch  <1-2-a@b>" in lines
-    assert "Tests that name it (2 functions in 1 file):" in lines
-    assert "  tests/kernel/pci/test_slot.py: test_matches_by_devfn, test_other" in lines
-    assert "  multifunction-reset    patch 1" in lines
+
+
+def test_a_function_the_index_does_not_list_runs_in_no_test(tmp_path: Path) -> None:
+    text = X.render(X.explain("address_read_file", make_tree(tmp_path)))
+    assert text.splitlines()[-3:] == [
+        "Tests: none runs it (tests/executed.txt).",
+        "",
+        "Scenarios: none runs it.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("asked", "query"),
+    [
+        ("zpci_hot_reset_device", X.Query("zpci_hot_reset_device")),
+        ("  zpci_hot_reset_device\n", X.Query("zpci_hot_reset_device")),
+        ("zpci_hot_reset_device()", X.Query("zpci_hot_reset_device")),
+        ("zpci_hot_reset_device(zdev);", X.Query("zpci_hot_reset_device")),
+        ("struct zpci_dev", X.Query("zpci_dev", struct=True)),
+        ("struct zpci_ccdf_err {", X.Query("zpci_ccdf_err", struct=True)),
+        ("struct zpci_ccdf_err *ccdf", X.Query("zpci_ccdf_err", struct=True)),
+        ("zdev->pending_errs_lock", X.Query("pending_errs_lock", owner="zdev")),
+        ("&zdev->pending_errs_lock", X.Query("pending_errs_lock", owner="zdev")),
+        ("zpci_dev.pending_errs_lock", X.Query("pending_errs_lock", owner="zpci_dev")),
+    ],
+)
+def test_names_are_read_as_a_reader_copies_them(asked: str, query: X.Query) -> None:
+    assert X.parse_name(asked) == query
+
+
+@pytest.mark.parametrize(
+    ("asked", "message"),
+    [
+        ("", "NAME is empty"),
+        ("   ", "NAME is blank"),
+        ("a b c", "'a b c' is not a C name (a function, 'struct NAME', a field, a macro or a constant)"),
+        ("struct", "'struct' is not a C name"),
+        ("1abc", "'1abc' is not a C name"),
+    ],
+)
+def test_empty_blank_and_unparsable_names_are_usage_errors(
+    asked: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(X.UsageError) as e:
+        X.parse_name(asked)
+    assert str(e.value).startswith(message)
+    assert X.main([asked]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"zpcisim explain: {message}")
+    assert err[1].startswith("usage: zpcisim explain [--code] NAME")
 
 
 def test_explain_of_a_removed_function_points_to_the_baseline(tmp_path: Path) -> None:
     text = X.render(X.explain("is_passed_through", make_tree(tmp_path)))
     assert text.splitlines()[:2] == [
         "is_passed_through: not defined in kernel/ or uapi/.",
-        "  The series removes it (patch 1); the tree before the series has it: "
-        "python -m tools.series baseline DIR",
+        "  The series removes it (v17 1/1); the tree before the series has it: "
+        "python -m tools.series tree baseline DIR",
     ]
 
 
@@ -198,7 +292,8 @@ def test_explain_without_a_checkout_says_what_it_cannot_answer(tmp_path: Path) -
     text = X.render(X.explain("local_helper", make_tree(tmp_path, checkout=False)))
     assert "(a Python-only helper of that module: no C function of this name)" in text.splitlines()[0]
     assert "Patches: series/ is not here (an installed package, not a source checkout)." in text
-    assert "Tests: tests/ is not here (an installed package, not a source checkout)." in text
+    no_index = "Tests: tests/executed.txt is not here (python -m tools.index writes it, in a source checkout)"
+    assert no_index in text
 
 
 def test_main_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
@@ -208,7 +303,7 @@ def test_main_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert X.main(["no_such_function_anywhere"]) == 1
     assert X.main([]) == 2
-    assert "usage: zpcisim explain NAME" in capsys.readouterr().err
+    assert "usage: zpcisim explain [--code] NAME" in capsys.readouterr().err
 
 
 def test_a_comment_in_column_0_belongs_to_module_level() -> None:
@@ -229,3 +324,157 @@ def test_zpcisim_explain_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert main(["explain", "pci_create_slot"]) == 0
     assert capsys.readouterr().out.startswith("pci_create_slot: function in kernel.pci.slot")
+
+
+STRUCTS = '''"""arch/s390/include/asm/pci.h (test tree)."""
+import ctypes
+
+import attrs
+
+
+class zpci_ccdf_err(ctypes.BigEndianStructure):
+    _pack_ = 1
+    _fields_ = [
+        ("fh", ctypes.c_uint32),
+        ("pec", ctypes.c_uint16),
+    ]
+
+
+@attrs.define
+class zpci_dev:
+    fid: int = 0
+    pending_errs_lock: object = None
+
+
+ZPCI_ERR_PENDING_MAX = 4
+
+
+def zpci_get_pending_error(zdev, ccdf):
+    with zdev.pending_errs_lock:
+        return ZPCI_ERR_PENDING_MAX
+'''
+
+
+def make_structs(tmp_path: Path) -> Path:
+    root = make_tree(tmp_path)
+    (root / "kernel/s390").mkdir(parents=True)
+    (root / "kernel/s390/pci.py").write_text(STRUCTS)
+    return root
+
+
+def test_a_field_is_found_in_its_struct_with_the_functions_that_use_it(tmp_path: Path) -> None:
+    root = make_structs(tmp_path)
+    for asked in ("pending_errs_lock", "zdev->pending_errs_lock", "zpci_dev.pending_errs_lock"):
+        e = X.explain(asked, root)
+        field = X.Field("pending_errs_lock", "zpci_dev", "kernel/s390/pci.py", 18)
+        assert e.found and e.fields[0][0] == field
+        lines = X.render(e).splitlines()
+        assert lines[0] == (
+            "pending_errs_lock: a field of struct zpci_dev (kernel/s390/pci.py:18); "
+            "C: arch/s390/include/asm/pci.h"
+        )
+        assert lines[2:4] == [
+            "Functions that use the field (1):",
+            "  kernel/s390/pci.py: zpci_get_pending_error",
+        ]
+    assert not X.explain("zpci_ccdf_err.pending_errs_lock", root).found  # not a field of that struct
+    assert X.explain("pec", root).fields[0][0].struct == "zpci_ccdf_err"  # a ctypes field
+
+
+def test_struct_name_as_copied_from_a_patch(tmp_path: Path) -> None:
+    root = make_structs(tmp_path)
+    lines = X.render(X.explain("struct zpci_ccdf_err {", root)).splitlines()
+    assert lines[0] == (
+        "struct zpci_ccdf_err: struct in kernel.s390.pci (kernel/s390/pci.py:7); "
+        "C: arch/s390/include/asm/pci.h"
+    )
+    assert not X.explain("struct ZPCI_ERR_PENDING_MAX", root).found  # a constant, not a struct
+
+
+def test_a_constant_lists_its_users_and_code_prints_its_source(tmp_path: Path) -> None:
+    root = make_structs(tmp_path)
+    lines = X.render(X.explain("ZPCI_ERR_PENDING_MAX", root), code=True).splitlines()
+    assert "  kernel/s390/pci.py: zpci_get_pending_error" in lines
+    assert lines[-3:] == ["", "kernel/s390/pci.py:", "   21  ZPCI_ERR_PENDING_MAX = 4"]
+    lines = X.render(X.explain("zpci_get_pending_error", root), code=True).splitlines()
+    assert lines[-4:] == [
+        "kernel/s390/pci.py:",
+        "   24  def zpci_get_pending_error(zdev, ccdf):",
+        "   25      with zdev.pending_errs_lock:",
+        "   26          return ZPCI_ERR_PENDING_MAX",
+    ]
+
+
+MAINLINE = """\
+PCI: Make a thing better
+Ports: <1-2-a@b>
+Commit: 0123456789abcdef0123456789abcdef01234567
+
+Merged.
+---
+diff --git a/kernel/pci/slot.py b/kernel/pci/slot.py
+--- a/kernel/pci/slot.py
++++ b/kernel/pci/slot.py
+@@ -1,3 +1,3 @@ def pci_dev_matches_slot(dev, slot):
+-    return dev.devfn == slot.number
++    return dev.devfn == slot.nr
+"""
+
+
+def test_patches_of_both_series_are_listed_and_marked(tmp_path: Path) -> None:
+    root = make_tree(tmp_path)
+    (root / "series/mainline").mkdir()
+    (root / "series/mainline/0003-PCI-Make-a-thing-better.patch").write_text(MAINLINE)
+    [m] = X.load_series(root, "mainline") or []
+    assert (m.label, m.commit) == ("mainline 3", "0123456789abcdef0123456789abcdef01234567")
+    lines = X.render(X.explain("pci_dev_matches_slot", root)).splitlines()
+    assert lines[2:10] == [
+        "Patches (v17 or mainline, series/):",
+        "  v17 1/1 PCI: Make a thing better",
+        "      changes it in kernel/pci/slot.py",
+        "      series/v17/0001-PCI-Make-a-thing-better.patch  <1-2-a@b>",
+        "  mainline 3 PCI: Make a thing better",
+        "      changes it in kernel/pci/slot.py",
+        "      series/mainline/0003-PCI-Make-a-thing-better.patch  <1-2-a@b>"
+        "  commit 0123456789abcdef0123456789abcdef01234567",
+        "",
+    ]
+
+
+def test_a_docstring_change_is_not_a_change_to_the_function() -> None:
+    patch = (
+        "diff --git a/kernel/x.py b/kernel/x.py\n"
+        "--- a/kernel/x.py\n+++ b/kernel/x.py\n"
+        "@@ -1,9 +1,9 @@\n"
+        " def reworded(pdev):\n"
+        '-    """Old words.\n'
+        '+    """New words.\n'
+        "     more\n"
+        '     """\n'
+        "     return 1\n"
+        " \n"
+        " \n"
+        " def changed(\n"
+        "     pdev,\n"
+        " ) -> int:\n"
+        '     """Doc."""\n'
+        "-    return 1\n"
+        "+    return 2\n"
+    )
+    assert X.changed_functions(patch) == {"kernel/x.py": {"changed"}}
+
+
+def test_the_checkout_answers_the_issue_s_questions(capsys: pytest.CaptureFixture[str]) -> None:
+    """The issue's examples, on this tree and its index."""
+    if not (X.default_root() / X.INDEX).is_file():  # only while python -m tools.index makes the first one
+        pytest.skip("no tests/executed.txt yet")
+    assert X.main(["vfio_pci_core_ioctl_feature"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^  tests/kernel/vfio/\S+\.py: ", out, re.M)
+    assert X.main(["zpci_hot_reset_device"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^  passthrough-kvm +steps \d", out, re.M)
+    assert X.main(["struct zpci_ccdf_err"]) == 0
+    assert capsys.readouterr().out.startswith("struct zpci_ccdf_err: struct in kernel.s390.include.asm.pci")
+    assert X.main(["pending_errs_lock"]) == 0
+    assert capsys.readouterr().out.startswith("pending_errs_lock: a field of struct zpci_dev")

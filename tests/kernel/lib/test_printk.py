@@ -8,6 +8,7 @@ from kernel.lib.printk import (
     KERN_ERR,
     KERN_INFO,
     KERN_WARNING,
+    LogLine,
     dev_dbg,
     dev_warn,
     dev_warn_ratelimited,
@@ -72,7 +73,14 @@ def test_forwarded_to_python_logging(caplog: pytest.LogCaptureFixture) -> None:
 
 def test_subscribers_see_lines_as_printed() -> None:
     seen: list[str] = []
-    klog_subscribe(lambda line: seen.append(line.text))
-    pr_info("one\n")
+
+    def sub(line: LogLine) -> None:
+        seen.append(line.text)
+
+    klog_subscribe(sub)
+    try:
+        pr_info("one\n")
+    finally:
+        klog_unsubscribe(sub)  # leave no subscriber to the tests after this one
     assert seen == ["zpci: one"]
     klog_unsubscribe(seen.append)  # unknown subscriber: no error

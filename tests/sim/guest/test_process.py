@@ -18,7 +18,7 @@ def no_requests(op: str, args: tuple[Any, ...]) -> Any:
 
 
 def started() -> GuestProcess:
-    g = GuestProcess(no_requests, lambda level, text: None, timeout=20.0)
+    g = GuestProcess(no_requests, lambda level, text, function, source, running: None, timeout=20.0)
     g.start()
     g.wait_ready()
     return g

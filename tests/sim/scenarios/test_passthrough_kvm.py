@@ -4,8 +4,10 @@ that runs the ported kernel in its own process."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -128,3 +130,43 @@ def test_cli_runs_passthrough_kvm(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "passthrough-kvm", "--width", "120"]) == 0
     out = capsys.readouterr().out
     assert "guest       log    zpci: 0000:00:00.0: The device is ready to resume operations" in out
+
+
+def test_json_steps_name_the_kernel_function_and_line_that_made_them_host_and_guest(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["run", "passthrough-kvm", "--json"]) == 0
+    steps = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    root = Path(__file__).resolve().parents[3]
+
+    def at(source: str) -> str:
+        path, line = source.rsplit(":", 1)
+        return (root / path).read_text().splitlines()[int(line) - 1].strip()
+
+    leaving_text = "Leaving recovery of pass-through device to user-space"
+    leaving = [s for s in steps if s["text"].endswith(leaving_text)]
+    host_fn = ("host", "zpci_event_attempt_error_recovery")
+    assert [(s["actor"], s["function"]) for s in leaving] == [host_fn, host_fn]
+    assert leaving[0]["source"].startswith("kernel/s390/pci/pci_event.py:")
+    assert at(leaving[0]["source"]).startswith("pr_info(")
+    initiating = next(s for s in steps if s["text"] == "zpci: 0000:00:00.0: Initiating reset")
+    assert (initiating["actor"], initiating["function"]) == ("guest", "zpci_event_do_reset")
+    assert at(initiating["source"]) == 'pr_info("%s: Initiating reset\\n", pci_name(pdev))'
+    reset = next(s for s in steps if s["kind"] == "ioctl" and s["text"] == "VFIO_DEVICE_RESET = 0")
+    assert reset["function"] == "vfio_pci_ioctl_reset"
+    enomsg = next(s for s in steps if s["kind"] == "ioctl" and s["ret"] == -errno.ENOMSG)
+    assert (enomsg["function"], at(enomsg["source"])) == ("zpci_get_pending_error", "return -errno.ENOMSG")
+
+
+def test_cli_source_prints_the_function_and_line_under_each_kernel_step(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["run", "passthrough-kvm", "--source"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    leaving = "zpci: 0000:00:00.0: Leaving recovery of pass-through device to user-space"
+    i = lines.index("  23  host        log    " + leaving)
+    where = r" {25}zpci_event_attempt_error_recovery  kernel/s390/pci/pci_event\.py:\d+"
+    assert re.fullmatch(where, lines[i + 1])
+    # steps that no kernel code made (firmware events, notes) get no second line
+    j = next(k for k, line in enumerate(lines) if "firmware    event  error event PEC 0x3a" in line)
+    assert lines[j + 1].startswith("  21  host        log    zpci: 0000:00:00.0: Event 0x3a reports an error")

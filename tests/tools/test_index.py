@@ -1,0 +1,166 @@
+"""tools/index.py: the execution index -- its format, its check, and a real recording
+of a small part of the suite (the plugin in a pytest of its own)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sim.explain import read_index
+from tools import index as I
+
+ROOT = Path(__file__).resolve().parents[2]
+KVM = "tests/sim/scenarios/test_passthrough_kvm.py"
+
+
+def test_node_ids_become_file_and_test_without_parameters() -> None:
+    assert I.split_nodeid("tests/x.py::test_a[1-2]") == ("tests/x.py", "test_a")
+    assert I.split_nodeid("tests/x.py::TestC::test_b") == ("tests/x.py", "TestC::test_b")
+
+
+def test_steps_are_written_as_ranges_and_read_back() -> None:
+    assert I.ranges({3, 5, 6, 7, 10}) == "3 5-7 10"
+    assert I.ranges(set()) == ""
+    assert I.parse_ranges("3 5-7 10") == [3, 5, 6, 7, 10]
+
+
+def test_a_file_s_tests_are_listed_by_name_all_or_all_but_a_few() -> None:
+    every = {"test_a", "test_b", "test_c", "test_d"}
+    assert I.listing(every, every) == "*"
+    assert I.listing({"test_a", "test_b", "test_c"}, every) == "* except test_d"
+    assert I.listing({"test_b", "test_a"}, every) == "test_a test_b"
+
+
+def test_function_bodies_leave_out_the_def_line_and_the_docstring(tmp_path: Path) -> None:
+    (tmp_path / "kernel").mkdir()
+    (tmp_path / "kernel/m.py").write_text(
+        '"""doc."""\n'  # 1
+        "\n"
+        "\n"
+        "@decorator\n"  # 4
+        "def f(x):\n"  # 5
+        '    """Doc\n'  # 6
+        '    string."""\n'  # 7
+        "    y = x\n"  # 8
+        "    return y\n"  # 9
+        "\n"
+        "\n"
+        "X = 1\n"  # 12
+        "\n"
+        "\n"
+        "def g():\n"  # 15
+        '    """Only a docstring: its body is the docstring."""\n'  # 16
+        "\n"
+        "\n"
+        "def _python_helper():\n"  # 19
+        "    return 0\n"
+        "\n"
+        "\n"
+        "def __c_name():\n"  # 23
+        "    return 0\n"  # 24
+    )
+    (tmp_path / "kernel/lib").mkdir()
+    (tmp_path / "kernel/lib/mutex.py").write_text("def mutex_lock(m):\n    m.acquire()\n")
+    assert I.function_lines(tmp_path) == {"kernel/m.py": {8: "f", 9: "f", 16: "g", 24: "__c_name"}}
+
+
+def test_render_is_sorted_by_file_and_line_and_reads_back() -> None:
+    idx = I.Index()
+    idx.all_tests = {"tests/t.py": {"test_a", "test_b"}}
+    idx.add_test(("kernel/b.py", "late"), "tests/t.py::test_a")
+    idx.add_test(("kernel/b.py", "early"), "tests/t.py::test_a[x]")
+    idx.add_test(("kernel/b.py", "early"), "tests/t.py::test_b")
+    idx.add_scenario(("kernel/b.py", "early"), "s1", 4)
+    idx.add_scenario(("kernel/b.py", "early"), "s1", 5)
+    idx.add_scenario(("kernel/b.py", "early"), "s0")
+    idx.add_test(("kernel/a.py", "z"), "tests/t.py::test_b")
+    text = idx.render({("kernel/b.py", "early"): 3, ("kernel/b.py", "late"): 9, ("kernel/a.py", "z"): 50})
+    assert text == I.HEADER + (
+        "\nkernel/a.py z\n  tests/t.py test_b\n"
+        "\nkernel/b.py early\n  tests/t.py *\n  scenario s0:\n  scenario s1: 4-5\n"
+        "\nkernel/b.py late\n  tests/t.py test_a\n"
+    )
+
+
+def test_check_exits_0_when_fresh_1_with_the_diff_when_stale_2_without_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    committed = tmp_path / "executed.txt"
+    committed.write_text(I.HEADER + "\nkernel/a.py f\n  tests/t.py *\n")
+    fresh = tmp_path / "fresh.txt"
+    fresh.write_text(committed.read_text())
+    assert I.main(["--check", str(fresh), "--index", str(committed)]) == 0
+    assert capsys.readouterr().out == f"ok: {committed} is the index of this tree's test suite\n"
+    fresh.write_text(committed.read_text() + "\nkernel/new.py g\n  tests/t.py test_a\n")
+    assert I.main(["--check", str(fresh), "--index", str(committed)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[-4:] == [
+        "+",
+        "+kernel/new.py g",
+        "+  tests/t.py test_a",
+        f"{committed} is stale: refresh it with python -m tools.index and commit it",
+    ]
+    assert I.main(["--check", str(tmp_path / "none.txt"), "--index", str(committed)]) == 2
+    assert "none.txt: no such file" in capsys.readouterr().out
+
+
+def test_the_plugin_records_tests_and_scenario_steps_from_a_real_run(tmp_path: Path) -> None:
+    out = tmp_path / "index.txt"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZPCISIM_INDEX")}
+    env[I.ENV] = str(out)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/sim/scenarios/test_ism_error_irq.py",
+            "tests/kernel/lib/test_kref_bug.py",
+            f"{KVM}::test_guest_drives_the_reset_of_an_error_left_to_userspace",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    idx = read_index(out)
+    assert idx is not None
+    # the ioctl step 22 runs the reset; the firmware's CLP steps 19-21 happen inside it
+    reset = idx[("kernel/s390/pci/pci.py", "zpci_hot_reset_device")]
+    assert reset.tests == (("tests/sim/scenarios/test_ism_error_irq.py", ("*",)), (KVM, ("*",)))
+    kvm_steps = (40, 41, 42, 43, 72, 73, 74, 75)  # twice: CLP disable, reset, enable, VFIO_DEVICE_RESET
+    assert reset.scenarios == (("ism-error-irq", (19, 20, 21, 22)), ("passthrough-kvm", kvm_steps))
+    # it signals the eventfd (11), prints "Leaving recovery ..." (12) and reports the
+    # status (13); the error's first line (10) comes before it is called
+    recovery = idx[("kernel/s390/pci/pci_event.py", "zpci_event_attempt_error_recovery")]
+    assert recovery.scenarios[0] == ("ism-error-irq", (11, 12, 13))
+    # the scenario test boots a kernel in its body; the fixture that boots one before
+    # every test is not a test, so the kref tests do not run start_kernel
+    boot = idx[("kernel/init/main.py", "start_kernel")]
+    assert [path for path, _ in boot.tests] == ["tests/sim/scenarios/test_ism_error_irq.py", KVM]
+    # only the guest's kernel resets the function itself: its process recorded the
+    # test (coverage) and sent the functions each of its lines was printed in (steps:
+    # "Initiating reset", the driver's "restarting the controller", twice)
+    reset_in_guest = idx[("kernel/s390/pci/pci_event.py", "zpci_event_do_reset")]
+    assert reset_in_guest.tests == ((KVM, ("*",)),)
+    assert reset_in_guest.scenarios == (("passthrough-kvm", (34, 46, 66, 78)),)
+    # the guest's recovery runs after its "Event 0x3a reports an error" line (32): the
+    # driver's "frozen state" (33) and "Initiating reset" (34) are printed inside it
+    recovery_steps = set(dict(recovery_in(idx))["passthrough-kvm"])
+    assert {33, 34} <= recovery_steps and 32 not in recovery_steps
+    # and kernel/lib/ (mutex_lock runs everywhere) is not in the index
+    assert not [fn for fn in idx if fn[0].startswith("kernel/lib/")]
+
+
+def recovery_in(idx: dict[tuple[str, str], Any]) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    entry = idx[("kernel/s390/pci/pci_event.py", "zpci_event_attempt_error_recovery")]
+    return tuple(entry.scenarios)

@@ -1,0 +1,411 @@
+"""The execution index (``tests/executed.txt``): which tests and which scenario steps
+run each kernel function, recorded from a run of the test suite.
+
+``zpcisim explain NAME`` answers "which tests exercise it" from this file, not from a
+text search: a test counts when the function's body ran while the test's own body
+ran (fixtures and helpers are not tests; a test that reaches the function through a
+helper or a scenario counts).
+
+How it is recorded: ``ZPCISIM_INDEX=FILE pytest`` (tests/conftest.py installs
+:class:`IndexPlugin` when the variable is set) runs the suite under coverage.py with a
+dynamic context per test (the test's node id, while its body runs and until the
+kernel's event thread has handled what it set in motion) and, inside it, per
+scenario run (``nodeid|scenario``, through :data:`sim.scenarios.RUN_OBSERVERS`).
+Threads are followed; the guest kernel's process records into its own data file with
+the context it was started in (sim/guest/main.py), which is merged in.  The scenario
+steps come from the step recorder: when a step is recorded, the kernel functions on
+the recording thread's stack, and for an ioctl those the ioctl ran
+(:func:`sim.record.kernel_functions_at_step`); a guest step contributes the function
+that printed it.  Only runs that passed and were not ``--verbose`` count (their step
+numbers are those ``zpcisim run NAME`` prints).  At the end of the session, if every
+test passed, the index is written to FILE.
+
+The file: one block per kernel function (a top-level function of ``kernel/`` or
+``uapi/`` whose body ran; ``kernel/lib/``, the infrastructure, is left out), sorted
+by file and line::
+
+    kernel/pci/slot.py pci_create_slot
+      tests/kernel/pci/test_slot.py test_create_slot_names_the_slot test_two_slots
+      tests/sim/test_host.py *
+      scenario passthrough-kvm: 3 5-7
+      scenario host-recovery:
+
+``FILE *``: every test of that file runs it; ``FILE * except A B``: all but those.
+``scenario NAME: STEPS``: the step numbers at which it runs (none listed: it runs in
+that scenario between steps).
+
+Commands::
+
+    python -m tools.index                # run the suite and rewrite tests/executed.txt
+    python -m tools.index --check FILE   # exit 1 if FILE (from a suite run) differs from it
+
+``.ci/run`` runs the suite once with ``ZPCISIM_INDEX`` set and checks the result, so
+the index is always the one of the commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import difflib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+INDEX = Path("tests/executed.txt")
+#: pytest writes the index of its run to this file.
+ENV = "ZPCISIM_INDEX"
+#: where the guest processes write their coverage data (set by the plugin).
+GUEST_DIR_ENV = "ZPCISIM_INDEX_GUEST_DIR"
+#: the context a guest process started now records under (set by the plugin).
+CONTEXT_ENV = "ZPCISIM_INDEX_CONTEXT"
+MIRROR_DIRS = ("kernel", "uapi")
+#: How long, after a test's body, the kernel's event thread may take to finish what the
+#: test set in motion (seconds).
+SETTLE_S = 2.0
+#: Not indexed: the kernel infrastructure the ported code calls (mutex, printk,
+#: lockdep, ...) runs in nearly every test, and is not ported code (docs/mapping.md
+#: leaves it out too).
+UNINDEXED = ("kernel/lib/",)
+
+HEADER = (
+    "# zpcisim execution index: the tests and scenario steps that run each kernel function.\n"
+    "# Written by `python -m tools.index` from one run of the test suite; do not edit.\n"
+    '# "FILE *": every test of FILE runs it ("* except A B": all but A and B).\n'
+    '# "scenario NAME: STEPS": the steps at which it runs (none listed: between steps).\n'
+)
+
+Fn = tuple[str, str]  # (path relative to the root, function name)
+
+
+# ---------------------------------------------------------------- kernel functions
+
+
+def function_lines(root: Path) -> dict[str, dict[int, str]]:
+    """For each module under ``kernel/`` and ``uapi/`` (not :data:`UNINDEXED`): body
+    line -> top-level function (not ``_private`` ones: no C function has such a name).
+    The body is what runs when the function is called: the ``def`` line, decorators
+    and docstring run at import and are left out."""
+    out: dict[str, dict[int, str]] = {}
+    for top in MIRROR_DIRS:
+        for f in sorted((root / top).rglob("*.py")):
+            rel = f.relative_to(root).as_posix()
+            if rel.startswith(UNINDEXED):
+                continue
+            tree = ast.parse(f.read_text(), filename=rel)
+            lines: dict[int, str] = {}
+            for node in tree.body:
+                if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    continue
+                if re.match(r"_[^_]", node.name):  # Python's own helper (C names may start "__")
+                    continue
+                body = node.body
+                if (
+                    len(body) > 1
+                    and isinstance(body[0], ast.Expr)
+                    and isinstance(body[0].value, ast.Constant)
+                    and isinstance(body[0].value.value, str)
+                ):
+                    body = body[1:]
+                end = node.end_lineno or body[-1].lineno
+                for n in range(body[0].lineno, end + 1):
+                    lines[n] = node.name
+            out[rel] = lines
+    return out
+
+
+# ---------------------------------------------------------------- the index
+
+
+@attrs.define
+class Index:
+    """function -> test file -> test names; function -> scenario -> step numbers."""
+
+    tests: dict[Fn, dict[str, set[str]]] = attrs.field(factory=dict)
+    scenarios: dict[Fn, dict[str, set[int]]] = attrs.field(factory=dict)
+    #: test file -> every test name it has (to write ``FILE *``)
+    all_tests: dict[str, set[str]] = attrs.field(factory=dict)
+
+    def add_test(self, fn: Fn, nodeid: str) -> None:
+        path, name = split_nodeid(nodeid)
+        self.tests.setdefault(fn, {}).setdefault(path, set()).add(name)
+
+    def add_scenario(self, fn: Fn, scenario: str, step: int | None = None) -> None:
+        steps = self.scenarios.setdefault(fn, {}).setdefault(scenario, set())
+        if step is not None:
+            steps.add(step)
+
+    def render(self, order: dict[Fn, int]) -> str:
+        out = [HEADER]
+        fns = sorted(set(self.tests) | set(self.scenarios), key=lambda f: (f[0], order.get(f, 0), f[1]))
+        for fn in fns:
+            out.append(f"\n{fn[0]} {fn[1]}\n")
+            for path, names in sorted(self.tests.get(fn, {}).items()):
+                listed = listing(names, self.all_tests.get(path, set()))
+                out.append(f"  {path} {listed}\n")
+            for sc, steps in sorted(self.scenarios.get(fn, {}).items()):
+                out.append(f"  scenario {sc}:{' ' + ranges(steps) if steps else ''}\n")
+        return "".join(out)
+
+
+def listing(names: set[str], every: set[str]) -> str:
+    """The tests of one file that run a function: ``*`` when all do, ``* except A B``
+    when most do, else the names; sorted."""
+    if names == every:
+        return "*"
+    if names < every and len(names) > len(every) / 2:
+        return "* except " + " ".join(sorted(every - names))
+    return " ".join(sorted(names))
+
+
+def split_nodeid(nodeid: str) -> tuple[str, str]:
+    """``tests/x.py::test_a[1]`` -> ``("tests/x.py", "test_a")``: parameters dropped,
+    a class kept (``TestC::test_a``)."""
+    path, _, name = nodeid.partition("::")
+    return path, re.sub(r"\[.*\]$", "", name)
+
+
+def ranges(steps: set[int]) -> str:
+    """``{3, 5, 6, 7}`` -> ``"3 5-7"``."""
+    out: list[str] = []
+    for n in sorted(steps):
+        if out and out[-1].split("-")[-1] == str(n - 1):
+            out[-1] = out[-1].split("-")[0] + f"-{n}"
+        else:
+            out.append(str(n))
+    return " ".join(out)
+
+
+def parse_ranges(text: str) -> list[int]:
+    out: list[int] = []
+    for part in text.split():
+        lo, _, hi = part.partition("-")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+# ---------------------------------------------------------------- the pytest plugin
+
+
+class IndexPlugin:
+    """Records the index during a pytest session and writes it to ``out`` at its end."""
+
+    def __init__(self, out: Path, root: Path = ROOT) -> None:
+        import coverage
+
+        self.out = out
+        self.root = root
+        self.context = ""
+        self.index = Index()
+        #: tests after which the kernel's event thread was still busy (SETTLE_S)
+        self.unsettled: list[str] = []
+        self.guest_dir = Path(tempfile.mkdtemp(prefix="zpcisim-index-"))
+        self.cov = coverage.Coverage(
+            data_file=None,
+            source=[str(root / d) for d in MIRROR_DIRS],
+            config_file=False,
+            branch=False,
+        )
+        os.environ[GUEST_DIR_ENV] = str(self.guest_dir)
+        os.environ[CONTEXT_ENV] = ""
+        self.cov.start()
+        from sim.scenarios import RUN_OBSERVERS
+
+        RUN_OBSERVERS.append(self.observe)
+
+    def switch(self, context: str) -> None:
+        self.context = context
+        self.cov.switch_context(context)
+        os.environ[CONTEXT_ENV] = context
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
+        self.switch(item.nodeid)
+        try:
+            yield
+        finally:
+            # what the test set in motion is the test's: an error it injected and did
+            # not wait for is handled now, on the kernel's event thread, not during the
+            # teardown or the next test (where it would land by chance)
+            from kernel.s390.cio.chsc import crw_wait_idle
+
+            if not crw_wait_idle(SETTLE_S):
+                self.unsettled.append(item.nodeid)
+            self.switch("")
+
+    def observe(self, name: str, timeline: Any, verbose: bool) -> Callable[[Any], None]:
+        """A scenario run starts (:data:`sim.scenarios.RUN_OBSERVERS`)."""
+        from sim.record import kernel_functions_at_step
+
+        outer = self.context
+        self.switch(f"{outer}|{name}")
+        steps: dict[int, set[Fn]] = {}
+
+        def on_step(step: Any) -> None:
+            fns = kernel_functions_at_step()
+            source, function = step.fields.get("source"), step.fields.get("function")
+            if source and function and source.startswith(tuple(d + "/" for d in MIRROR_DIRS)):
+                fns.add((source.rsplit(":", 1)[0], function))
+            steps[step.seq] = fns
+
+        timeline.subscribe(on_step)
+
+        def end(result: Any) -> None:
+            self.switch(outer)
+            if result.passed and not verbose:
+                for seq, fns in steps.items():
+                    for fn in fns:
+                        self.index.add_scenario(fn, name, seq)
+
+        return end
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self.cov.stop()
+        from sim.scenarios import RUN_OBSERVERS
+
+        if self.observe in RUN_OBSERVERS:
+            RUN_OBSERVERS.remove(self.observe)
+        try:
+            if exitstatus != 0:
+                print(f"\nzpcisim index: not written to {self.out}: the suite did not pass", file=sys.stderr)
+                return
+            for item in session.items:
+                path, name = split_nodeid(item.nodeid)
+                self.index.all_tests.setdefault(path, set()).add(name)
+            spans = function_lines(self.root)
+            self._merge(self.cov.get_data(), spans)
+            from coverage import CoverageData
+
+            for f in sorted(self.guest_dir.glob("guest.*")):
+                data = CoverageData(basename=str(f))
+                data.read()
+                self._merge(data, spans)
+            order = {(p, n): ln for p, lns in spans.items() for ln, n in sorted(lns.items(), reverse=True)}
+            # the steps' stacks hold every frame: keep the indexed functions only
+            for known in (self.index.tests, self.index.scenarios):
+                for fn in [fn for fn in known if fn not in order]:
+                    del known[fn]
+            self.out.write_text(self.index.render(order))
+            print(f"\nzpcisim index: written to {self.out}", file=sys.stderr)
+            for nodeid in self.unsettled:
+                print(f"zpcisim index: event thread busy {SETTLE_S:g} s after {nodeid}", file=sys.stderr)
+        finally:
+            shutil.rmtree(self.guest_dir, ignore_errors=True)
+
+    def _merge(self, data: Any, spans: dict[str, dict[int, str]]) -> None:
+        for f in data.measured_files():
+            try:
+                rel = Path(f).resolve().relative_to(self.root).as_posix()
+            except ValueError:
+                continue
+            lines = spans.get(rel)
+            if not lines:
+                continue
+            for lineno, contexts in data.contexts_by_lineno(f).items():
+                name = lines.get(lineno)
+                if name is None:
+                    continue
+                for ctx in contexts:
+                    test, _, scenario = ctx.partition("|")
+                    if test:
+                        self.index.add_test((rel, name), test)
+                    if scenario:
+                        self.index.add_scenario((rel, name), scenario)
+
+
+def install(config: pytest.Config) -> None:
+    """Called by tests/conftest.py: record the index when ``ZPCISIM_INDEX`` names a file."""
+    out = os.environ.get(ENV)
+    if out:
+        config.pluginmanager.register(IndexPlugin(Path(out).resolve()), "zpcisim-index")
+
+
+# ---------------------------------------------------------------- reading it
+
+
+@attrs.frozen
+class Entry:
+    path: str
+    function: str
+    tests: tuple[tuple[str, tuple[str, ...]], ...]  # (test file, names or ("*",))
+    scenarios: tuple[tuple[str, tuple[int, ...]], ...]
+
+
+def read_index(path: Path) -> dict[str, list[Entry]] | None:
+    """function name -> its entries (one per module defining it); None if no file."""
+    if not path.is_file():
+        return None
+    out: dict[str, list[Entry]] = {}
+    cur: tuple[str, str] | None = None
+    tests: list[tuple[str, tuple[str, ...]]] = []
+    scenarios: list[tuple[str, tuple[int, ...]]] = []
+
+    def flush() -> None:
+        if cur is not None:
+            out.setdefault(cur[1], []).append(Entry(cur[0], cur[1], tuple(tests), tuple(scenarios)))
+
+    for line in path.read_text().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        if not line.startswith(" "):
+            flush()
+            p, _, name = line.partition(" ")
+            cur, tests, scenarios = (p, name), [], []
+        elif line.startswith("  scenario "):
+            sc, _, steps = line[len("  scenario ") :].partition(":")
+            scenarios.append((sc, tuple(parse_ranges(steps))))
+        else:
+            p, _, names = line.strip().partition(" ")
+            tests.append((p, tuple(names.split())))  # ("*",) or ("*", "except", A, B) or names
+    flush()
+    return out
+
+
+# ---------------------------------------------------------------- command line
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tools.index", description=__doc__.split("\n\n")[0])
+    p.add_argument("--check", metavar="FILE", help="compare FILE (written by a suite run) with the index")
+    p.add_argument("--index", metavar="FILE", help=f"the index to check or write (default {INDEX})")
+    args = p.parse_args(argv)
+    index = Path(args.index) if args.index else ROOT / INDEX
+    shown = args.index or str(INDEX)
+    if args.check:
+        fresh = Path(args.check)
+        if not fresh.is_file():
+            print(f"python -m tools.index: {fresh}: no such file (did the suite run with {ENV} set?)")
+            return 2
+        old = index.read_text() if index.is_file() else ""
+        new = fresh.read_text()
+        if old == new:
+            print(f"ok: {shown} is the index of this tree's test suite")
+            return 0
+        diff = list(
+            difflib.unified_diff(old.splitlines(), new.splitlines(), shown, str(fresh), lineterm="")
+        )
+        print("\n".join(diff[:60]))
+        if len(diff) > 60:
+            print(f"... ({len(diff) - 60} more lines)")
+        print(f"{shown} is stale: refresh it with python -m tools.index and commit it")
+        return 1
+    env = dict(os.environ, **{ENV: str(index)})
+    rc = subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=ROOT, env=env)
+    if rc != 0:
+        print(f"python -m tools.index: the suite failed (exit {rc}); {shown} left as it was", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
