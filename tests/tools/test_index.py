@@ -134,15 +134,16 @@ def test_the_plugin_records_tests_and_scenario_steps_from_a_real_run(tmp_path: P
     assert run.returncode == 0, run.stdout + run.stderr
     idx = read_index(out)
     assert idx is not None
-    # the ioctl step 22 runs the reset; the firmware's CLP steps 19-21 happen inside it
+    # the ioctl step 24 runs the reset; the firmware's CLP and reset steps 21-23 happen inside it
     reset = idx[("kernel/s390/pci/pci.py", "zpci_hot_reset_device")]
     assert reset.tests == (("tests/sim/scenarios/test_ism_error_irq.py", ("*",)), (KVM, ("*",)))
     kvm_steps = (40, 41, 42, 43, 72, 73, 74, 75)  # twice: CLP disable, reset, enable, VFIO_DEVICE_RESET
-    assert reset.scenarios == (("ism-error-irq", (19, 20, 21, 22)), ("passthrough-kvm", kvm_steps))
+    assert reset.scenarios == (("ism-error-irq", (21, 22, 23, 24)), ("passthrough-kvm", kvm_steps))
     # it signals the eventfd (11), prints "Leaving recovery ..." (12) and reports the
-    # status (13); the error's first line (10) comes before it is called
+    # status to the firmware (13, the SCLP call) and in the log (14); the error's first
+    # line (10) comes before it is called
     recovery = idx[("kernel/s390/pci/pci_event.py", "zpci_event_attempt_error_recovery")]
-    assert recovery.scenarios[0] == ("ism-error-irq", (11, 12, 13))
+    assert recovery.scenarios[0] == ("ism-error-irq", (11, 12, 13, 14))
     # the scenario test boots a kernel in its body; the fixture that boots one before
     # every test is not a test, so the kref tests do not run start_kernel
     boot = idx[("kernel/init/main.py", "start_kernel")]

@@ -161,7 +161,7 @@ def test_json_steps_name_the_kernel_function_and_line_that_made_them_host_and_gu
 def test_cli_source_prints_the_function_and_line_under_each_kernel_step(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["run", "passthrough-kvm", "--source"]) == 0
+    assert main(["run", "passthrough-kvm", "--source", "--width", "200"]) == 0
     lines = capsys.readouterr().out.splitlines()
     leaving = "zpci: 0000:00:00.0: Leaving recovery of pass-through device to user-space"
     i = lines.index("  23  host        log    " + leaving)
