@@ -11,6 +11,7 @@ import attrs
 from kernel.include.linux.pci import pci_dev, pci_name
 from kernel.lib.printk import DEFAULT_RATELIMIT_BURST
 from kernel.pci.access import pci_read_config_dword
+from kernel.vfio.pci.vfio_pci import vfio_pci_vdev
 from sim.host import Host
 from sim.scenarios import Run
 from sim.userspace.driver import UserDriver
@@ -20,6 +21,7 @@ __all__ = [
     "QUEUED",
     "VIRTIO_NET",
     "Mediated",
+    "bind_vfio_pci",
     "config_header",
     "full_queue_line",
     "full_queue_lines",
@@ -36,10 +38,31 @@ VIRTIO_NET: Final = (0x1AF4, 0x1041)
 QUEUED: Final = 4
 
 
+def bind_vfio_pci(r: Run, host: Host, fid: int) -> str:
+    """Hand ``fid`` to vfio-pci (:meth:`Host.bind_vfio_pci`; its device node's path)
+    and, at the end of the run, unbind it as an administrator would
+    (:meth:`Host.unbind`, a step of its own).  Registered before the programs' closes,
+    the unbind runs after them; should a program still hold the device (a run that
+    broke off), it is not unbound -- vfio-pci's remove would wait for that program
+    forever -- and the run fails saying so."""
+    path = host.bind_vfio_pci(fid)
+
+    def unbind() -> None:
+        vdev = vfio_pci_vdev(host.pdev(fid))
+        users = 0 if vdev is None else vdev.vdev.open_count
+        if r.expect(users == 0, f"fid 0x{fid:x} is closed by every program before it is unbound"):
+            host.unbind(fid)
+            r.expect(host.pdev(fid).dev.driver is None, f"fid 0x{fid:x} has no driver after the unbind")
+
+    r.on_exit(unbind)
+    return path
+
+
 def open_user_driver(r: Run, host: Host, fid: int, *, eventfd: bool = True) -> UserDriver:
     """Bind ``fid`` to vfio-pci and open it with a userspace driver that registers
-    its error eventfd (unless ``eventfd=False``); closed at the end of the run."""
-    drv = UserDriver(host.bind_vfio_pci(fid))
+    its error eventfd (unless ``eventfd=False``); closed, then unbound, at the end
+    of the run."""
+    drv = UserDriver(bind_vfio_pci(r, host, fid))
     drv.open()
     r.on_exit(drv.close)
     if eventfd:

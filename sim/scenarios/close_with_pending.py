@@ -18,7 +18,14 @@ from typing import Final
 
 from sim.pci.function import PciFunction
 from sim.scenarios import Errors, Run, scenario
-from sim.scenarios._common import VIRTIO_NET, full_queue_line, full_queue_lines, mediated, pecs_text
+from sim.scenarios._common import (
+    VIRTIO_NET,
+    bind_vfio_pci,
+    full_queue_line,
+    full_queue_lines,
+    mediated,
+    pecs_text,
+)
 from sim.userspace.driver import UserDriver
 
 FID: Final = 0x10
@@ -35,7 +42,7 @@ def run(r: Run) -> None:
     out = mediated(pecs)
     what = f"error {pecs_text(pecs)}"
     host = r.boot({fid: PciFunction(*VIRTIO_NET)})
-    path = host.bind_vfio_pci(fid)
+    path = bind_vfio_pci(r, host, fid)
     first = UserDriver(path)
     first.open()
     first.register_err_eventfd()

@@ -50,6 +50,7 @@ from sim.pci.function import PciFunction
 from sim.scenarios import Errors, Run, scenario
 from sim.scenarios._common import (
     Mediated,
+    bind_vfio_pci,
     full_queue_line,
     full_queue_lines,
     kernel_series,
@@ -84,7 +85,7 @@ def run(r: Run) -> None:
         fn = PciFunction(VENDOR, DEVICE, class_code=0x010802)
         host = r.boot({fid: fn})
         fn.config_write(PCI_BASE_ADDRESS_0, 4, BAR0)
-        path = host.bind_vfio_pci(fid)
+        path = bind_vfio_pci(r, host, fid)
     except BaseException:
         qemu.guest.kill()
         raise

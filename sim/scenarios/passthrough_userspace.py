@@ -31,7 +31,7 @@ from kernel.lib.errno import errname
 from kernel.pci.access import pci_read_config_dword
 from sim.pci.function import SCRATCH_OFFSET, PciFunction
 from sim.scenarios import Errors, Run, scenario
-from sim.scenarios._common import full_queue_lines
+from sim.scenarios._common import bind_vfio_pci, full_queue_lines
 from sim.userspace.driver import UserDriver
 from sim.zpci.firmware import FMB_PECS, PERM_PECS
 
@@ -49,7 +49,7 @@ def run(r: Run) -> None:
     fid = r.errors.fid
     fn = PciFunction(0x1AF4, 0x1041)
     host = r.boot({fid: fn})
-    drv = UserDriver(host.bind_vfio_pci(fid))
+    drv = UserDriver(bind_vfio_pci(r, host, fid))
     drv.open()
     r.on_exit(drv.close)
     drv.register_err_eventfd()
