@@ -3,6 +3,7 @@ modules whose name starts with an underscore)."""
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable
 from typing import Final
 
@@ -214,7 +215,12 @@ def user_recovery(r: Run, host: Host, drv: UserDriver, fid: int, pecs: list[int]
         r.expect(fn.enabled and not fn.error, f"the function stays enabled, not in error ({what})")
         return out
     r.expect(drv.wait_error(timeout=5.0), f"the eventfd fires ({what})")
-    records = drv.drain()
+    try:
+        records = drv.drain()
+    except OSError as e:  # a kernel without v17 5/7 has no such feature: go on to the reset
+        records = []
+        why = errno.errorcode.get(e.errno or 0, str(e.errno))
+        r.expect(False, f"VFIO_DEVICE_FEATURE(GET|ZPCI_ERROR) answers (it fails: {why})")
     r.expect(
         [rec.pec for rec in records] == list(out.stored), f"the queued records arrive, oldest first ({what})"
     )
