@@ -238,3 +238,16 @@ def test_efault_on_an_empty_queue_loses_nothing() -> None:
 def test_the_other_functions_fid_is_refused(name: str) -> None:
     with pytest.raises(ValueError, match=r"^--fid 0x11: the scenario's other function has that fid$"):
         run_scenario(name, fid=0x11)
+
+
+def test_list_names_the_errors_of_each_and_the_pecs_perm_failure_takes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from sim.cli import main
+
+    assert main(["list", "--width", "250"]) == 0
+    out = {ln.split()[0]: ln for ln in capsys.readouterr().out.splitlines()}
+    assert out["perm-failure"].endswith("[errors: 1 (PEC 0x40 0x3b) on fid 0x10; --pec 0x3b|0x40]")
+    assert out["queue-overflow"].endswith("[errors: 6 (PEC 0x3a 0x3c 0x3d 0x3e 0x3f 0x41) on fid 0x10]")
+    assert out["ism-error-irq"].endswith("[errors: 1 (PEC 0x3a) on fid 0x30]")
+    assert [n for n, ln in out.items() if not ln.endswith("]")] == ["multifunction-reset"]
