@@ -149,9 +149,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def describe_errors(errors: Errors) -> str:
     """What ``list`` says of a scenario's errors: ``errors: 1 (PEC 0x3a 0x3d) on fid 0x10``
-    (how many, the PECs they take in turn, the function)."""
+    (how many, the PECs they take in turn, the function), and ``; --pec 0x3b|0x40``
+    for a scenario that takes only those."""
     pecs = " ".join(f"0x{pec:x}" for pec in errors.pecs)
-    return f"errors: {errors.count} (PEC {pecs}) on fid 0x{errors.fid:x}"
+    only = ""
+    if errors.pec_choices is not None:
+        only = "; --pec " + "|".join(f"0x{pec:x}" for pec in sorted(errors.pec_choices))
+    return f"errors: {errors.count} (PEC {pecs}) on fid 0x{errors.fid:x}{only}"
 
 
 def _list(width: int) -> int:

@@ -1,7 +1,7 @@
 """A recorded run as a Mermaid sequence diagram (Markdown that GitHub renders).
 
 One participant per actor that took part, in the order firmware, host, qemu, guest,
-user-driver; one arrow or note per step:
+user-driver, admin; one arrow or note per step:
 
 * a firmware ``event`` is an arrow firmware -> host; the VMM's ``event`` (an error
   it injects into its guest) an arrow qemu -> guest;
@@ -11,6 +11,7 @@ user-driver; one arrow or note per step:
 * an ``ioctl`` an arrow from the program to the host (to the VMM for the guest);
 * the host's eventfd signal an arrow host -> the program that waits (the VMM if it
   takes part, else the user driver);
+* the administrator's ``sysfs`` write an arrow admin -> host;
 * everything else (log lines, resets, reads of an eventfd, notes) a note over its
   actor.
 
@@ -56,6 +57,8 @@ def _line(step: Step, waiter: str | None) -> str:
         target = "qemu" if step.actor == "guest" else "host"
         if step.actor != target:
             return f"    {a}->>{target}: {text}"
+    if step.kind == "sysfs" and step.actor == "admin":
+        return f"    admin->>host: {text}"
     if step.kind == "irq" and step.actor == "host" and waiter is not None:
         return f"    host-){_IDS[waiter]}: {text}"
     return f"    Note over {a}: {text}"
@@ -75,6 +78,8 @@ def _participants(steps: Sequence[Step]) -> list[str]:
             used.update(("guest", "qemu"))
         if s.kind == "event" and s.actor == "qemu":
             used.add("guest")
+        if s.kind == "sysfs":
+            used.add("host")
     return [a for a in ACTORS if a in used]
 
 

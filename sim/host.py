@@ -15,15 +15,18 @@ does: that program only opens ``/dev/vfio/devices/vfioN`` and ``/dev/iommu`` and
 
 from __future__ import annotations
 
+import errno
+
 import attrs
 
 from kernel.include.linux.pci import pci_dev, pci_name
-from kernel.pci.pci_driver import driver_override_store, drivers_probe_store, pci_dev_put
+from kernel.pci.pci_driver import driver_override_store, drivers_probe_store, pci_dev_put, unbind_store
 from kernel.pci.search import pci_get_slot
 from kernel.s390.include.asm.pci import zpci_dev
 from kernel.s390.pci.pci import get_zdev_by_fid
 from kernel.s390.pci.pci_bus import zpci_zdev_put
 from kernel.vfio.pci.vfio_pci import vfio_pci_vdev
+from sim import timeline
 from sim.pci.function import PciFunction
 from sim.zpci.firmware import ZpciFirmware
 
@@ -88,3 +91,21 @@ class Host:
         if vdev is None:
             raise LookupError(f"{name} is not bound to vfio-pci")
         return "/dev/vfio/devices/" + vdev.vdev.device.init_name
+
+    def unbind(self, fid: int) -> None:
+        """Unbind function ``fid`` from its driver, as ``echo NAME >
+        /sys/bus/pci/drivers/DRIVER/unbind`` does (the driver's ``remove`` runs; for
+        vfio-pci it waits until every user has closed the device).  Recorded, when a
+        timeline is current, as a ``sysfs`` step of the ``admin`` before the write, so
+        that what the kernel does follows it.  ``OSError`` if the kernel refuses."""
+        pdev = self.pdev(fid)
+        name = pci_name(pdev)
+        drv = pdev.dev.driver
+        if drv is None:
+            raise OSError(errno.ENODEV, f"{name} has no driver to unbind")
+        tl = timeline.current()
+        if tl is not None:
+            tl.record("admin", "sysfs", f"echo {name} > /sys/bus/pci/drivers/{drv.name}/unbind", fid=fid)
+        rc = unbind_store(drv, name + "\n", len(name) + 1)
+        if rc < 0:
+            raise OSError(-rc, f"unbind of {name} from {drv.name}")

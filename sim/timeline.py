@@ -3,12 +3,14 @@ what it was -- the readable account ``zpcisim run`` prints.
 
 Actors: ``firmware`` (the zPCI machine), ``host`` (the host kernel: its log lines and
 trace events), ``qemu`` (the VMM), ``guest`` (the guest's kernel and driver),
-``user-driver`` (a plain userspace driver).  Kinds: ``log`` (a kernel log line, as
+``user-driver`` (a plain userspace driver), ``admin`` (the host's administrator, who
+writes to sysfs).  Kinds: ``log`` (a kernel log line, as
 the kernel prints it), ``event`` (a firmware event), ``ioctl`` (a request, with its
 name and result), ``irq`` (an eventfd signalled or read), ``clp`` (a CLP or
 instruction call), ``reset``, ``close`` (a program closes a device file, recorded
-as it starts so that what the kernel does on the close follows it), ``note`` (the
-scenario's own narration).
+as it starts so that what the kernel does on the close follows it), ``sysfs`` (a
+write to a sysfs file, recorded the same way), ``note`` (the scenario's own
+narration).
 
 A program says who it is with :func:`acting_as`; what it does through the
 userspace entry is then recorded under that actor.  Everything is recorded in one
@@ -44,8 +46,8 @@ __all__ = [
     "use",
 ]
 
-ACTORS: Final = ("firmware", "host", "qemu", "guest", "user-driver")
-KINDS: Final = ("log", "event", "ioctl", "irq", "clp", "reset", "close", "note")
+ACTORS: Final = ("firmware", "host", "qemu", "guest", "user-driver", "admin")
+KINDS: Final = ("log", "event", "ioctl", "irq", "clp", "reset", "close", "sysfs", "note")
 #: what a kernel reports that a run must not ignore
 REPORT_KINDS: Final = ("lockdep", "warn")
 

@@ -102,6 +102,7 @@ class _Machine:
     #: config accesses of the other threads is then its own trace (thousands per
     #: race); ``python -m sim.explore --load-store`` turns it on
     LOAD_STORE: ClassVar[bool] = False
+
     def __init__(self) -> None:
         self.fds: list[int] = []
         self.efd = -1

@@ -498,7 +498,6 @@ class PciFunction:
             return 0  # reserved bits of Vector Control
         return byte
 
-
     def _refresh_status(self) -> None:
         if self.pcie:
             off = EXP_CAP_OFFSET + PCI_EXP_DEVSTA

@@ -90,12 +90,14 @@ class Errors:
     (``zpcisim run NAME --pec HEX --errors N --fid HEX``): the PEC of each error in
     turn (``pecs``; a user's ``--pec`` makes them all the same), how many (``count``),
     and the function they hit (``fid``).  ``fixed_fids`` are the scenario's other
-    functions, which ``fid`` must not be."""
+    functions, which ``fid`` must not be; ``pec_choices``, the PECs ``--pec`` may
+    name when the scenario is about one kind of error (None: any)."""
 
     pecs: tuple[int, ...]
     count: int
     fid: int
     fixed_fids: tuple[int, ...] = ()
+    pec_choices: frozenset[int] | None = None
 
     def pec(self, n: int) -> int:
         """The PEC of error ``n`` (from 0), the ``pecs`` taken in turn."""
@@ -110,6 +112,9 @@ class Errors:
         ``ValueError`` naming the option for a choice the scenario cannot take."""
         if pec is not None and not 0 <= pec <= 0xFFFF:
             raise ValueError(f"--pec 0x{pec:x}: a PEC is 16 bits (0x0 to 0xffff)")
+        if pec is not None and self.pec_choices is not None and pec not in self.pec_choices:
+            choices = ", ".join(f"0x{c:x}" for c in sorted(self.pec_choices))
+            raise ValueError(f"--pec 0x{pec:x}: the scenario takes {choices}")
         if count is not None and not 1 <= count <= MAX_ERRORS:
             raise ValueError(f"--errors {count}: from 1 to {MAX_ERRORS}")
         if fid is not None:

@@ -14,6 +14,7 @@ from kernel.pci.access import pci_read_config_dword, pci_write_config_dword
 from sim.host import Host
 from sim.pci.function import SCRATCH_OFFSET, PciFunction
 from sim.scenarios import Run, scenario
+from sim.scenarios._common import bind_vfio_pci
 from sim.userspace.driver import UserDriver
 from sim.zpci.firmware import ZpciFirmware
 
@@ -39,7 +40,7 @@ def run(r: Run) -> None:
     pci_write_config_dword(pdev0, SCRATCH_OFFSET, MARK)
     r.note(f"the host programs function 0 (fid 0x{FN0:x}): scratch register = 0x{MARK:08x}")
 
-    drv = UserDriver(host.bind_vfio_pci(FN1))
+    drv = UserDriver(bind_vfio_pci(r, host, FN1))
     drv.open()
     r.on_exit(drv.close)
     start = r.timeline.steps[-1].seq

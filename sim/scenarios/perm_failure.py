@@ -7,68 +7,85 @@ GETs the record with PEC 0x40, and its VFIO_DEVICE_RESET cannot bring the functi
 back (the firmware refuses to enable a permanently failed function).  fid 0x11 is
 driven by the NVMe-like host driver (PEC 0x3b), which is told of the permanent
 failure and gives up.
+
+The errors can be chosen among the permanent ones (``zpcisim run perm-failure --pec
+0x3b|0x40 --errors N --fid HEX``): the N errors hit the userspace driver's function
+(``--fid``), the next N, PECs taken in turn, the host driver's fid 0x11.  Each one is
+stored while the queue has room (ZPCI_ERR_PENDING_MAX, 4) and signalled; the host
+driver is told of each.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from kernel.include.linux.pci import pci_channel_io_perm_failure
+from kernel.include.linux.pci import pci_channel_io_perm_failure, pci_name
 from kernel.pci.pci_driver import pci_register_driver
 from sim.drivers.nvme_like import NvmeLikeDriver
 from sim.pci.function import PciFunction
-from sim.scenarios import Run, scenario
-from sim.scenarios._common import VIRTIO_NET, open_user_driver
+from sim.scenarios import Errors, Run, scenario
+from sim.scenarios._common import VIRTIO_NET, open_user_driver, user_recovery
+from sim.zpci.firmware import PERM_PECS
 
 VFIO_FID: Final = 0x10
 HOST_FID: Final = 0x11
 
 
-@scenario("perm-failure", "PEC 0x40 / 0x3b: stored and reported as permanent failure")
+@scenario(
+    "perm-failure",
+    "PEC 0x40 / 0x3b: stored and reported as permanent failure",
+    errors=Errors(pecs=(0x40, 0x3B), count=1, fid=VFIO_FID, fixed_fids=(HOST_FID,), pec_choices=PERM_PECS),
+)
 def run(r: Run) -> None:
-    host = r.boot({VFIO_FID: PciFunction(*VIRTIO_NET), HOST_FID: PciFunction(0x144D, 0xA808)})
+    fid, count = r.errors.fid, r.errors.count
+    pecs = r.errors.all_pecs()
+    host_pecs = [r.errors.pec(count + n) for n in range(count)]
+    host = r.boot({fid: PciFunction(*VIRTIO_NET), HOST_FID: PciFunction(0x144D, 0xA808)})
     nvme = NvmeLikeDriver(0x144D, 0xA808)
     r.expect(pci_register_driver(nvme.driver) == 0, "the NVMe-like driver registers")
-    drv = open_user_driver(r, host, VFIO_FID)
+    drv = open_user_driver(r, host, fid)
+    name = pci_name(host.pdev(fid))
 
     start = r.timeline.steps[-1].seq
-    host.fw.inject_error(VFIO_FID, pec=0x40)
-    host.fw.wait_events_handled()
+    user_recovery(r, host, drv, fid, pecs, start=start)
     r.expect_order(
-        ("firmware", "event", "error event PEC 0x40 for fid 0x10"),
-        ("host", "log", "zpci: 0000:00:00.0: Event 0x40 reports an error for PCI function 0x10"),
+        ("firmware", "event", f"error event PEC 0x{pecs[0]:x} for fid 0x{fid:x}"),
+        ("host", "log", f"zpci: {name}: Event 0x{pecs[0]:x} reports an error for PCI function 0x{fid:x}"),
         ("host", "irq", "eventfd_signal"),
         after=start,
     )
-    r.expect(r.find("Leaving recovery", after=start) is None, "no recovery is attempted for PEC 0x40")
     r.expect(
-        host.pdev(VFIO_FID).error_state == pci_channel_io_perm_failure,
+        r.find("Leaving recovery", after=start) is None, "no recovery is attempted for a permanent failure"
+    )
+    r.expect(
+        host.pdev(fid).error_state == pci_channel_io_perm_failure,
         "vfio-pci's function is in pci_channel_io_perm_failure",
     )
-    r.expect(drv.wait_error(timeout=5.0), "the userspace driver is signalled")
-    records = drv.drain()
-    r.expect([rec.pec for rec in records] == [0x40], "the userspace driver GETs the record with PEC 0x40")
-    try:
-        drv.reset()
-        r.expect(False, "VFIO_DEVICE_RESET of a permanently failed function fails")
-    except OSError:
-        pass
-    r.expect(
-        r.find("VFIO_DEVICE_RESET = -", actor="user-driver", kind="ioctl") is not None, "the reset fails"
-    )
-    r.expect(not host.fw.function(VFIO_FID).enabled, "fid 0x10 stays disabled")
 
     start = r.timeline.steps[-1].seq
-    host.fw.inject_error(HOST_FID, pec=0x3B)
-    host.fw.wait_events_handled()
-    r.expect_order(
-        ("firmware", "event", "error event PEC 0x3b for fid 0x11"),
-        ("host", "log", "zpci: 0001:00:00.0: Event 0x3b reports an error for PCI function 0x11"),
-        ("host", "log", "nvme-like 0001:00:00.0: permanent failure detected, giving up on the controller"),
-        after=start,
-    )
+    host_name = pci_name(host.pdev(HOST_FID))
+    for pec in host_pecs:
+        at = r.timeline.steps[-1].seq
+        host.fw.inject_error(HOST_FID, pec=pec)
+        host.fw.wait_events_handled()
+        r.expect_order(
+            ("firmware", "event", f"error event PEC 0x{pec:x} for fid 0x{HOST_FID:x}"),
+            (
+                "host",
+                "log",
+                f"zpci: {host_name}: Event 0x{pec:x} reports an error for PCI function 0x{HOST_FID:x}",
+            ),
+            (
+                "host",
+                "log",
+                f"nvme-like {host_name}: permanent failure detected, giving up on the controller",
+            ),
+            after=at,
+        )
     r.expect(
-        nvme.calls == [("error_detected", "0001:00:00.0", "perm_failure")],
+        nvme.calls == [("error_detected", host_name, "perm_failure")] * count,
         "the host driver is told perm_failure, and nothing else",
     )
-    r.expect(host.fw.function(HOST_FID).perm_failed, "the firmware marks fid 0x11 permanently failed")
+    r.expect(
+        host.fw.function(HOST_FID).perm_failed, f"the firmware marks fid 0x{HOST_FID:x} permanently failed"
+    )
