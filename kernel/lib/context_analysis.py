@@ -49,6 +49,8 @@ subscribers; each (field, access, site) is reported once per boot.  Its text::
   is never checked.
 * Code outside ``kernel/`` -- the machine model, the tests, a scenario's invariants
   -- reads kernel state as a debugger would: unchecked, and invisible to the explorer.
+  So do the methods attrs generates (``__repr__``, ``__init__``: their file name
+  starts with ``<``).
 
 **The explorer** (:mod:`kernel.lib.schedpoint`): with an explorer installed, every
 checked access is a scheduling point, ``SP_READ`` or ``SP_WRITE`` of the pair
@@ -144,13 +146,15 @@ class GuardedField:
     def __get__(self, obj: object, objtype: type | None = None) -> Any:
         if obj is None:
             return self
-        if sys._getframe(1).f_globals.get("__name__", "").startswith("kernel."):
+        f = sys._getframe(1)
+        if f.f_globals.get("__name__", "").startswith("kernel.") and f.f_code.co_filename[0] != "<":
             _access(self, obj, self.aggregate)
         raw = self.raw
         return raw.__get__(obj, objtype) if raw is not None else obj.__dict__[self.field]
 
     def __set__(self, obj: object, value: Any) -> None:
-        if sys._getframe(1).f_globals.get("__name__", "").startswith("kernel."):
+        f = sys._getframe(1)
+        if f.f_globals.get("__name__", "").startswith("kernel.") and f.f_code.co_filename[0] != "<":
             _access(self, obj, True)
         raw = self.raw
         if raw is not None:
