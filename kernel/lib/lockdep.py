@@ -42,6 +42,9 @@ __all__ = [
     "lock_release",
     "lock_is_held",
     "lockdep_edges",
+    "lockdep_generation",
+    "lockdep_held_classes",
+    "lockdep_report",
     "lockdep_report_subscribe",
     "lockdep_report_unsubscribe",
     "lockdep_reset",
@@ -117,6 +120,29 @@ def lockdep_report_unsubscribe(fn: Callable[[str], None]) -> None:
     with _graph_lock:
         if fn in _report_subscribers:
             _report_subscribers.remove(fn)
+
+
+def lockdep_generation() -> int:
+    """Counts boots (each :func:`lockdep_reset`).  Exists only in Python."""
+    return _generation
+
+
+def lockdep_held_classes() -> list[str]:
+    """The classes of the locks this thread holds, in the order it took them."""
+    return [str(getattr(h.lock, "lockdep_class", h.lock)) for h in _held()]
+
+
+def lockdep_report(report: str) -> None:
+    """Record a report made by another checker of this family (a guarded field read
+    without its lock, :mod:`kernel.lib.context_analysis`): to the log ring as
+    warnings, to :data:`reports`, and to the subscribers.  Exists only in Python."""
+    with _graph_lock:
+        reports.append(report)
+        subscribers = tuple(_report_subscribers)
+    for line in report.splitlines():
+        printk(KERN_WARNING, "%s", line)
+    for fn in subscribers:
+        fn(report)
 
 
 def lockdep_edges() -> list[Edge]:

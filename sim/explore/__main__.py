@@ -7,21 +7,24 @@ Exit status: 0 when every race was explored exhaustively and held its invariants
 cap) or a race's threads never interacted (one schedule only: a set-up error);
 2 for usage errors.
 
-"Exhaustive" is exhaustive over what the explorer sees: kernel fields read or written
-outside a lock without announcing it (``zdev->fh`` read by the event handler, say)
-are not operations, so outcomes that only differ in such an order can be missed --
-"open ok, stored, delivered" of open-vs-error is one (reachable with --load-store,
-whose search does not finish).
+"Exhaustive" is exhaustive over what the explorer sees (its scheduling points):
+every kernel lock, rwsem, eventfd and the kmcheck hand-off; every read and write of
+a guarded kernel field (``zdev->fh``, ``zdev->state``, ``zdev->kzdev``,
+``zdev->pending_errs``: kernel/lib/context_analysis.py), including the unlocked
+``data_race()`` readers such as the config load/store's read of ``zdev->fh``; every
+firmware instruction that reads or changes a function's handle, enable/error state
+or the event queue (CLP, MPCIFC, SEI, SCLP, error injection); and, with
+``--load-store``, every PCI load/store of config space too (sound at instruction
+granularity, but the searches of error-vs-close and open-vs-error then run to
+thousands of schedules).
 
-What the explorer sees (its scheduling points): every kernel lock, rwsem, eventfd
-and the kmcheck hand-off; every firmware instruction that reads or changes a
-function's handle, enable/error state or the event queue (CLP, MPCIFC, SEI, SCLP,
-error injection); and, with ``--load-store``, every PCI load/store of config space
-too (sound at instruction granularity, but the searches of error-vs-close and
-open-vs-error then run to thousands of schedules).  Without ``--load-store`` the
-search assumes that a config-space access never observes a firmware state change
-made by another thread of the race: the outcomes that need one (open-vs-error's
-"open ok, stored, delivered") are reached only with it.
+Without ``--load-store`` the search assumes that a config-space access never
+observes a firmware state change made by another thread of the race.  That
+assumption, not an unannounced kernel field, is why open-vs-error's "open ok,
+stored, queued" and "open ok, stored, delivered" are not among its outcomes: the
+open's FLR reaches the function only through config space, so nothing the search
+sees orders the open before the error's injection (``--replay 'user*442 fw*3
+kmcheck*27 user*9'`` runs that order).
 """
 
 from __future__ import annotations

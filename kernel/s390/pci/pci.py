@@ -44,6 +44,7 @@ from kernel.include.linux.ioport import IORESOURCE_MEM
 from kernel.include.linux.pci import pci_bus, pci_dev, pci_ops
 from kernel.include.linux.pci_hotplug import hotplug_slot
 from kernel.lib.bug import WARN_ON
+from kernel.lib.context_analysis import context_unsafe, data_race, publish
 from kernel.lib.errno import ERR_PTR, ErrPtr
 from kernel.lib.init import static_init, subsys_initcall
 from kernel.lib.kref import kref_init
@@ -273,7 +274,8 @@ def zpci_cfg_load(zdev: zpci_dev, offset: int, len: int) -> tuple[int, int]:
     (rc, val); val is all ones when the load failed."""
     from kernel.s390.pci.pci_insn import __zpci_load
 
-    req = ZPCI_CREATE_REQ(zdev.fh, ZPCI_PCIAS_CFGSPC, len)
+    with data_race():  # the function handle as the instruction finds it: no state_lock
+        req = ZPCI_CREATE_REQ(zdev.fh, ZPCI_PCIAS_CFGSPC, len)
 
     rc, data = __zpci_load(req, offset)
     if not rc:
@@ -288,7 +290,8 @@ def zpci_cfg_load(zdev: zpci_dev, offset: int, len: int) -> tuple[int, int]:
 def zpci_cfg_store(zdev: zpci_dev, offset: int, val: int, len: int) -> int:
     from kernel.s390.pci.pci_insn import __zpci_store
 
-    req = ZPCI_CREATE_REQ(zdev.fh, ZPCI_PCIAS_CFGSPC, len)
+    with data_race():  # the function handle as the instruction finds it: no state_lock
+        req = ZPCI_CREATE_REQ(zdev.fh, ZPCI_PCIAS_CFGSPC, len)
     data = val & 0xFFFFFFFF
 
     data <<= (8 - len) * 8
@@ -362,7 +365,8 @@ def pci_iomap_range_fh(pdev: pci_dev, bar: int, offset: int, max: int) -> int:
     # Detect overrun
     zpci_iomap_start[idx].count = (zpci_iomap_start[idx].count + 1) & 0xFFFF
     WARN_ON(not zpci_iomap_start[idx].count)
-    zpci_iomap_start[idx].fh = zdev.fh
+    with data_race():  # the C reads zdev->fh here without zdev->state_lock
+        zpci_iomap_start[idx].fh = zdev.fh
     zpci_iomap_start[idx].bar = bar
     spin_unlock(zpci_iomap_lock)
 
@@ -623,11 +627,13 @@ def zpci_add_device(zdev: zpci_dev) -> int:
     spin_lock(zpci_list_lock)
     zpci_list.append(zdev)
     spin_unlock(zpci_list_lock)
+    publish(zdev)  # on zpci_list: from here its __guarded_by fields are checked
     return 0
 
 
 def zpci_is_device_configured(zdev: zpci_dev) -> bool:
-    state = zdev.state
+    with data_race():  # a snapshot for sysfs (adapter status): no zdev->state_lock
+        state = zdev.state
 
     return state != ZPCI_FN_STATE_RESERVED and state != ZPCI_FN_STATE_STANDBY
 
@@ -679,7 +685,9 @@ def zpci_release_device(zdev: zpci_dev) -> None:
     """The kref release of a zpci_dev."""
     from kernel.pci.hotplug.s390_pci_hpc import zpci_exit_slot
 
-    WARN_ON(zdev.state != ZPCI_FN_STATE_RESERVED)
+    # the last reference is gone: nobody else reads or writes this zdev any more
+    with context_unsafe():
+        WARN_ON(zdev.state != ZPCI_FN_STATE_RESERVED)
 
     if zdev.zbus is not None and zdev.zbus.bus is not None:
         zpci_bus_remove_device(zdev, False)

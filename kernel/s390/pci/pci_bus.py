@@ -24,6 +24,7 @@ import errno
 
 from kernel.include.linux.pci import pci_bus, pci_channel_io_perm_failure, pci_ops
 from kernel.lib.bug import WARN
+from kernel.lib.context_analysis import context_unsafe
 from kernel.lib.init import static_init
 from kernel.lib.kref import kref_get, kref_init, kref_put
 from kernel.lib.mutex import DEFINE_MUTEX, mutex_init, mutex_lock, mutex_unlock
@@ -188,7 +189,11 @@ def zpci_bus_scan_bus(zbus: zpci_bus) -> int:
 def zpci_bus_scan_busses() -> None:
     mutex_lock(zbus_list_lock)
     for zbus in list(zbus_list):
-        zpci_bus_scan_bus(zbus)
+        # The boot-time scan (zpci_scan_devices()) reads zdev->state and enables the
+        # functions, writing zdev->fh, without zdev->state_lock, as the C does: no
+        # event for them is handled before the initcall returns.
+        with context_unsafe():
+            zpci_bus_scan_bus(zbus)
     mutex_unlock(zbus_list_lock)
 
 

@@ -44,6 +44,7 @@ from kernel.include.linux.pci import (
     pci_name,
 )
 from kernel.lib.cleanup import guard
+from kernel.lib.context_analysis import context_unsafe
 from kernel.lib.device import device_lock, device_unlock
 from kernel.lib.errno import IS_ERR
 from kernel.lib.mutex import lockdep_assert_held, mutex, mutex_lock, mutex_unlock
@@ -485,7 +486,13 @@ def __zpci_event_availability(ccdf: zpci_ccdf_avail) -> None:
                 zdev.state = ZPCI_FN_STATE_CONFIGURED
         if handled:
             assert zdev is not None
-            zpci_scan_configured_device(zdev, ccdf.fh)
+            if existing_zdev:
+                zpci_scan_configured_device(zdev, ccdf.fh)
+            else:
+                # a zdev this thread just added: the C enables it without
+                # zdev->state_lock; its events are handled by this thread, after this
+                with context_unsafe():
+                    zpci_scan_configured_device(zdev, ccdf.fh)
     elif pec == 0x0302:  # Reserved -> Standby
         if zdev is None:
             new = zpci_create_device(ccdf.fid, ccdf.fh, ZPCI_FN_STATE_STANDBY)

@@ -24,6 +24,7 @@ import errno
 
 from kernel.include.linux.vfio import vfio_check_feature, vfio_device, vfio_info_cap
 from kernel.include.linux.vfio_pci_core import to_vfio_pci_core_device, vfio_pci_core_device
+from kernel.lib.context_analysis import data_race
 from kernel.lib.uaccess import copy_to_user
 from kernel.s390.include.asm.pci import to_zpci, zpci_ccdf_err, zpci_dev
 from kernel.s390.include.asm.pci_clp import CLP_PFIP_NR_SEGMENTS, CLP_UTIL_STR_LEN
@@ -70,7 +71,8 @@ def zpci_base_cap(zdev: zpci_dev, caps: vfio_info_cap) -> int:
     cap.fmb_length = zdev.fmb_length
     cap.pft = zdev.pft
     cap.gid = zdev.pfgid
-    cap.fh = zdev.fh
+    with data_race():  # a snapshot of the handle for userspace: no zdev->state_lock
+        cap.fh = zdev.fh
 
     return vfio_info_add_capability(caps, cap, ctypes.sizeof(cap))
 

@@ -51,7 +51,18 @@ def test_replay_with_load_store_reaches_open_ok_stored_delivered(capsys: pytest.
     """The success path of the open-vs-error docstring: the open's reset done, the
     error injected, kmcheck stores the record under mediated recovery, the GET
     delivers it."""
-    assert main(["open-vs-error", "--load-store", "--replay", "user*442 fw*3 kmcheck*19 user*3"]) == 0
+    assert main(["open-vs-error", "--load-store", "--replay", "user*584 fw*3 kmcheck*27 user*9"]) == 0
     assert capsys.readouterr().out == (
-        "open-vs-error: user*442 fw*3 kmcheck*19 user*3: 467 steps, open ok, stored, delivered\n"
+        "open-vs-error: user*584 fw*3 kmcheck*27 user*9: 623 steps, open ok, stored, delivered\n"
+    )
+
+
+def test_replay_without_load_store_reaches_open_ok_stored_delivered(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The same outcome with the default options: the run exists (the user's open
+    completes before the error), though the search does not pick it (--help)."""
+    assert main(["open-vs-error", "--replay", "user*442 fw*3 kmcheck*27 user*9"]) == 0
+    assert capsys.readouterr().out == (
+        "open-vs-error: user*442 fw*3 kmcheck*27 user*9: 481 steps, open ok, stored, delivered\n"
     )

@@ -22,6 +22,14 @@ interrupts (``aibv``, ``aisb``, ``msi_first_bit``, ``msi_nr_irqs``), the FMB con
 ``struct zpci_bus`` leaves out ``resources``/``bus_resource`` (no resource tree is
 modelled) and ``msi_parent_domain``.  ``struct zpci_fmb`` is not modelled.
 
+The fields the kernel's threads share are ``__guarded_by`` their lock
+(:mod:`kernel.lib.context_analysis`), checked at every access by kernel code once
+``zpci_add_device()`` published the zdev: ``state`` and ``fh`` by ``state_lock``,
+``kzdev`` by ``kzdev_lock``, ``pending_errs`` by ``pending_errs_lock`` (an aggregate:
+``zdev->pending_errs.count++`` reads the member to write into it).  The C reads
+``fh`` (and ``state``) without the lock in places; those carry
+``data_race()``/``context_unsafe()`` with the reason.
+
 ``hotplug_slot`` is embedded as in C (``struct hotplug_slot`` of
 kernel/include/linux/pci_hotplug.py, made by ``zpci_create_device()``);
 ``container_of(hotplug_slot, struct zpci_dev, hotplug_slot)`` is
@@ -45,10 +53,11 @@ from __future__ import annotations
 
 import ctypes
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
 import attrs
 
+from kernel.lib.context_analysis import check_guarded, data_race, guarded_by
 from kernel.lib.kref import kref
 from kernel.lib.mutex import Mutex
 from kernel.s390.include.asm.pci_clp import CLP_PFIP_NR_SEGMENTS, CLP_UTIL_STR_LEN, PCI_STD_NUM_BARS
@@ -187,18 +196,21 @@ class zpci_ccdf_pending(ctypes.BigEndianStructure):
     ]
 
 
+@check_guarded
 @attrs.define(eq=False)
 class zpci_dev:
     """Private data per function."""
+
+    c_label: ClassVar[str] = "zdev"  # the struct's name in guarded-field reports
 
     zbus: zpci_bus | None = None
     kref: kref = attrs.field(factory=kref)
     hotplug_slot: Any = None  # struct hotplug_slot, embedded (see the module docstring)
 
     state_lock: Mutex = attrs.field(factory=lambda: Mutex("zdev->state_lock"))  # protect state changes
-    state: zpci_state = ZPCI_FN_STATE_STANDBY
+    state: zpci_state = guarded_by("state_lock", default=ZPCI_FN_STATE_STANDBY)
     fid: int = 0  # function ID, used by sclp
-    fh: int = 0  # function handle, used by insn's
+    fh: int = guarded_by("state_lock", default=0)  # function handle, used by insn's
     gisa: int = 0  # GISA designation for passthrough
     vfn: int = 0  # virtual function number
     pchid: int = 0  # physical channel ID
@@ -251,9 +263,11 @@ class zpci_dev:
     max_bus_speed: int = PCI_SPEED_UNKNOWN
 
     # IOMMU and passthrough
-    kzdev: Any = None  # struct kvm_zdev *
+    kzdev: Any = guarded_by("kzdev_lock", default=None)  # struct kvm_zdev *
     kzdev_lock: Mutex = attrs.field(factory=lambda: Mutex("zdev->kzdev_lock"))
-    pending_errs: zpci_ccdf_pending = attrs.field(factory=zpci_ccdf_pending)
+    pending_errs: zpci_ccdf_pending = guarded_by(
+        "pending_errs_lock", factory=zpci_ccdf_pending, aggregate=True
+    )
     pending_errs_lock: Mutex = attrs.field(factory=lambda: Mutex("zdev->pending_errs_lock"))
 
 
@@ -267,7 +281,8 @@ def zpci_use_mio(zdev: zpci_dev) -> bool:
 
 
 def zdev_enabled(zdev: zpci_dev) -> bool:
-    return bool(zdev.fh & (1 << 31))
+    with data_race():  # C reads the handle without zdev->state_lock, wherever it asks
+        return bool(zdev.fh & (1 << 31))
 
 
 # Helpers

@@ -4,10 +4,12 @@ error-state controls, config access through the s390 pci_ops, the zdev life cycl
 from __future__ import annotations
 
 import errno
+import inspect
 from collections.abc import Callable
 
-from kernel.lib import bug
-from kernel.lib.mutex import mutex_lock, mutex_unlock
+from kernel.lib import bug, lockdep
+from kernel.lib.cleanup import guard
+from kernel.lib.mutex import mutex, mutex_lock, mutex_unlock
 from kernel.lib.printk import dmesg
 from kernel.pci.access import pci_read_config_dword, pci_read_config_word, pci_write_config_dword
 from kernel.pci.pci_driver import pci_dev_put
@@ -29,6 +31,11 @@ from sim.zpci.firmware import ZpciFirmware
 
 Machine = Callable[..., ZpciFirmware]
 
+
+def _line_of(fn: Callable[..., object], text: str) -> int:
+    """The line of ``fn``'s first source line containing ``text``."""
+    lines, start = inspect.getsourcelines(fn)
+    return start + next(i for i, line in enumerate(lines) if text in line)
 
 def test_pci_base_init_scans_and_enables_zpci(zmachine: Machine) -> None:
     zmachine()
@@ -83,9 +90,10 @@ def test_config_space_is_read_and_written_through_pci_load_store(zmachine: Machi
 def test_disable_then_enable_changes_the_handle(zmachine: Machine) -> None:
     fw = zmachine()
     zdev = zdev_of(0x10)
-    assert zpci_disable_device(zdev) == 0
-    assert not zdev_enabled(zdev) and zdev.fh == fw.fh(0x10)
-    assert zpci_enable_device(zdev) == 0
+    with guard(mutex)(zdev.state_lock):  # as zpci_hot_reset_device()'s callers
+        assert zpci_disable_device(zdev) == 0
+        assert not zdev_enabled(zdev) and zdev.fh == fw.fh(0x10)
+        assert zpci_enable_device(zdev) == 0
     assert zdev_enabled(zdev) and zdev.fh == fw.fh(0x10)
 
 
@@ -93,7 +101,8 @@ def test_disable_of_an_already_disabled_function_refreshes_the_handle(zmachine: 
     fw = zmachine()
     zdev = zdev_of(0x10)
     fw.disable_behind_kernel(0x10)
-    assert zpci_disable_device(zdev) == -errno.EINVAL
+    with guard(mutex)(zdev.state_lock):
+        assert zpci_disable_device(zdev) == -errno.EINVAL
     msg = "zpci: Disabling PCI function 00000010 had no effect as it was already disabled"
     assert dmesg()[-1].text == msg
     assert zdev.fh == fw.fh(0x10) and not zdev_enabled(zdev)
@@ -114,7 +123,8 @@ def test_hot_reset_treats_already_disabled_as_success(zmachine: Machine) -> None
 def test_enable_of_an_enabled_function_is_eio(zmachine: Machine) -> None:
     zmachine()
     zdev = zdev_of(0x10)
-    assert zpci_enable_device(zdev) == -errno.EIO
+    with guard(mutex)(zdev.state_lock):
+        assert zpci_enable_device(zdev) == -errno.EIO
 
 
 def test_hot_reset_needs_the_state_lock(zmachine: Machine) -> None:
@@ -123,6 +133,14 @@ def test_hot_reset_needs_the_state_lock(zmachine: Machine) -> None:
     assert zpci_hot_reset_device(zdev) == 0
     assert len(bug.warnings) == 1 and "lockdep_assert_held(zdev->state_lock)" in bug.warnings[0]
     bug.warnings.clear()
+    # and the guarded-field check names the first access to zdev->fh without the lock
+    line = _line_of(zpci.zpci_hot_reset_device, "zpci_dbg(")
+    assert lockdep.reports[0] == (
+        "WARNING: guarded field accessed without its lock\n"
+        f"MainThread reads zdev->fh at kernel/s390/pci/pci.py:{line} (zpci_hot_reset_device)\n"
+        "but zdev->fh is __guarded_by(zdev->state_lock), which it does not hold (held: none)"
+    )
+    lockdep.reports.clear()
     mutex_lock(zdev.state_lock)
     try:
         assert zpci_hot_reset_device(zdev) == 0
@@ -148,12 +166,13 @@ def test_hot_reset_fails_with_eio_for_a_permanently_failed_function(zmachine: Ma
 def test_error_state_controls_answer_eio_when_not_in_error(zmachine: Machine) -> None:
     fw = zmachine()
     zdev = zdev_of(0x10)
-    assert zpci_reset_load_store_blocked(zdev) == -errno.EIO
-    assert zpci_clear_error_state(zdev) == -errno.EIO
     f = fw.function(0x10)
-    f.error = f.blocked = True
-    assert zpci_reset_load_store_blocked(zdev) == 0 and not f.blocked and f.error
-    assert zpci_clear_error_state(zdev) == 0 and not f.error
+    with guard(mutex)(zdev.state_lock):  # as the recovery that calls them
+        assert zpci_reset_load_store_blocked(zdev) == -errno.EIO
+        assert zpci_clear_error_state(zdev) == -errno.EIO
+        f.error = f.blocked = True
+        assert zpci_reset_load_store_blocked(zdev) == 0 and not f.blocked and f.error
+        assert zpci_clear_error_state(zdev) == 0 and not f.error
 
 
 def test_reserved_device_leaves_the_list_and_is_released(zmachine: Machine) -> None:
