@@ -4,12 +4,14 @@ update, and that a failing schedule replays."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 
 import pytest
 
-from kernel.lib import lockdep, schedpoint
+from kernel.lib import delay, lockdep, schedpoint
 from kernel.lib.mutex import Mutex, mutex_lock, mutex_trylock, mutex_unlock
+from kernel.lib.sched import get_current, task_struct
 from sim.explore.explorer import Explorer, format_schedule, parse_schedule
 
 
@@ -188,6 +190,48 @@ def test_no_explorer_means_no_scheduling() -> None:
     m = Mutex("toy_plain")
     mutex_lock(m)
     mutex_unlock(m)
+
+
+def test_explored_threads_are_green_threads_of_the_callers_os_thread_each_its_own_task() -> None:
+    seen: list[tuple[str, int, object]] = []
+
+    def body(name: str) -> Callable[[Toy], None]:
+        def run(t: Toy) -> None:
+            mutex_lock(t.a)
+            me = get_current()
+            assert isinstance(me, task_struct)
+            seen.append((name, threading.get_ident(), me.name))
+            assert t.a.owner is me
+            mutex_unlock(t.a)
+
+        return run
+
+    r = Explorer(factory({"p": body("p"), "q": body("q")})).explore()
+    assert (r.runs, r.complete, r.failures) == (2, True, [])
+    main = threading.get_ident()
+    assert sorted(seen) == [("p", main, "p"), ("p", main, "p"), ("q", main, "q"), ("q", main, "q")]
+    assert get_current() is threading.current_thread()  # the caller's own task again
+
+
+def test_delays_of_an_explored_run_advance_the_clock_without_yielding() -> None:
+    calls: list[float] = []
+    delay.set_sleep_hook(calls.append)
+    clock: list[float] = []
+
+    def sleeper(t: Toy) -> None:
+        mutex_lock(t.a)
+        delay.msleep(100)
+        clock.append(delay.ktime_get_ms())
+        mutex_unlock(t.a)
+
+    r = Explorer(factory({"p": sleeper, "q": sleeper})).explore()
+    assert (r.runs, r.failures) == (2, [])
+    assert calls == []  # no yield while explored
+    assert delay.clock.sleep_hook == calls.append  # the hook is back afterwards
+    delay.msleep(1)
+    assert calls == [1.0]
+    assert sorted(clock)[-1] == 400.0  # two runs of two 100 ms sleeps, the clock never reset
+    delay.set_sleep_hook(None)
 
 
 def outcome_sets(
