@@ -50,6 +50,12 @@ from sim.explore.explorer import Scenario
 from sim.host import Host, zdev_of
 from sim.pci.function import PciFunction
 from sim.userspace import syscalls
+from sim.userspace.zpci_err import (
+    ZpciErrorRecord,
+    ZpciErrReader,
+    read_zpci_base,
+    zpci_err_uapi,
+)
 
 __all__ = [
     "FID",
@@ -59,13 +65,11 @@ __all__ = [
     "ResetVsEvent",
     "TwoReaders",
     "get_error",
+    "zpci_err_reader",
     "log_lines",
 ]
 
 FID = 0x10
-HDR = ctypes.sizeof(V.vfio_device_feature)
-ERR = ctypes.sizeof(V.vfio_device_feature_zpci_err)
-GET = V.VFIO_DEVICE_FEATURE_GET | V.VFIO_DEVICE_FEATURE_ZPCI_ERROR
 
 LEAVING = re.compile(r"^zpci: \S+: Leaving recovery of pass-through device to user-space$")
 UNHANDLED = re.compile(r"^zpci: Unhandled PCI error events count=(\d+) for PCI function 0x10$")
@@ -76,17 +80,35 @@ def log_lines(pattern: re.Pattern[str]) -> list[re.Match[str]]:
     return [m for line in dmesg() if (m := pattern.match(line.text))]
 
 
-def get_error(fd: int) -> tuple[int, V.vfio_device_feature_zpci_err | None]:
+def zpci_err_reader(fd: int) -> ZpciErrReader:
+    """What a program does once after opening the device, to read error records on
+    whichever uAPI the kernel has (v17's struct, or the merged series' opaque buffer):
+    ``VFIO_DEVICE_GET_INFO`` and its zPCI base capability (:mod:`sim.userspace.zpci_err`)."""
+    buf = bytearray(4096)
+    struct.pack_into(">I", buf, 0, len(buf))
+    syscalls.ioctl(fd, V.VFIO_DEVICE_GET_INFO, buf)
+    info = V.vfio_device_info.from_buffer_copy(buf)
+    base = None
+    off = info.cap_offset if info.flags & V.VFIO_DEVICE_FLAGS_CAPS else 0
+    while off and off + ctypes.sizeof(V.vfio_info_cap_header) <= len(buf):
+        cap = V.vfio_info_cap_header.from_buffer_copy(buf, off)
+        if cap.id == V.VFIO_DEVICE_INFO_CAP_ZPCI_BASE:
+            base = read_zpci_base(buf, off)
+            break
+        off = cap.next
+    kind, length = zpci_err_uapi(base)
+    return ZpciErrReader(fd, kind, length)
+
+
+def get_error(reader: ZpciErrReader) -> tuple[int, ZpciErrorRecord | None]:
     """VFIO_DEVICE_FEATURE GET of VFIO_DEVICE_FEATURE_ZPCI_ERROR: (0, record) or
     (errno, None)."""
-    buf = bytearray(HDR + ERR)
-    struct.pack_into(">II", buf, 0, HDR + ERR, GET)
     try:
-        syscalls.ioctl(fd, V.VFIO_DEVICE_FEATURE, buf)
+        rec = reader.get()
     except OSError as e:
         assert e.errno is not None
         return e.errno, None
-    return 0, V.vfio_device_feature_zpci_err.from_buffer_copy(buf, HDR)
+    return (0, rec) if rec is not None else (errno.ENOMSG, None)
 
 
 class _Machine:
@@ -129,6 +151,7 @@ class _Machine:
                 self.efd,
             )
             syscalls.ioctl(self.fd, V.VFIO_DEVICE_SET_IRQS, irq)
+            self.reader = zpci_err_reader(self.fd)
         self.zdev = zdev_of(FID)
         self.kmcheck = kmcheck_explored()
         self.event_fh: int | None = None
@@ -194,7 +217,7 @@ class ErrorVsClose(_Machine):
         self.delivered: list[int] = []
 
         def user() -> None:
-            rc, rec = get_error(self.fd)
+            rc, rec = get_error(self.reader)
             assert rc in (0, errno.ENOMSG), f"GET: {errno.errorcode.get(rc, rc)}"
             if rec is not None:
                 self.delivered.append(rec.faddr)
@@ -241,7 +264,7 @@ class TwoReaders(_Machine):
         def reader(name: str) -> Callable[[], None]:
             def body() -> None:
                 for _ in range(2):
-                    rc, rec = get_error(self.fd)
+                    rc, rec = get_error(self.reader)
                     assert rc in (0, errno.ENOMSG), f"GET: {errno.errorcode.get(rc, rc)}"
                     if rec is not None:
                         self.seen[name].append(rec.faddr)
@@ -323,7 +346,8 @@ class OpenVsError(_Machine):
             except OSError as e:
                 self.open_rc = e.errno
                 return
-            rc, rec = get_error(self.fd)
+            self.reader = zpci_err_reader(self.fd)
+            rc, rec = get_error(self.reader)
             assert rc in (0, errno.ENOMSG), f"GET: {errno.errorcode.get(rc, rc)}"
             if rec is not None:
                 self.delivered.append(rec.faddr)
