@@ -49,9 +49,9 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_replay_with_load_store_reaches_open_ok_stored_delivered(capsys: pytest.CaptureFixture[str]) -> None:
     """The success path of the open-vs-error docstring: the open's reset done, the
-    error injected, kmcheck stores the record under mediated recovery, the GET
-    delivers it."""
-    assert main(["open-vs-error", "--load-store", "--replay", "user*442 fw*3 kmcheck*19 user*3"]) == 0
+    error injected, kmcheck stores the record under mediated recovery, the program
+    asks which uAPI the kernel has (GET_INFO), the GET delivers it."""
+    assert main(["open-vs-error", "--load-store", "--replay", "user*442 fw*3 kmcheck*19 user*6"]) == 0
     assert capsys.readouterr().out == (
-        "open-vs-error: user*442 fw*3 kmcheck*19 user*3: 467 steps, open ok, stored, delivered\n"
+        "open-vs-error: user*442 fw*3 kmcheck*19 user*6: 470 steps, open ok, stored, delivered\n"
     )
