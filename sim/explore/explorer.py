@@ -284,6 +284,9 @@ def _is_enabled(t: _Thread) -> bool:
     return True
 
 
+_LOCK_OPS: Final = frozenset({schedpoint.SP_ACQUIRE, schedpoint.SP_TRYLOCK, schedpoint.SP_RELEASE})
+
+
 def _no_yield(ms: float) -> None:
     """The sleep hook of an explored run: the simulated clock advances, nothing else."""
 
@@ -353,6 +356,7 @@ class Explorer:
         self._sleep: frozenset[int] = frozenset()
         self._pruned = False
         self._scenario: Scenario | None = None
+        self._atomic: frozenset[str] = frozenset()
 
     # -- the hook the kernel calls ----------------------------------------------------
 
@@ -365,6 +369,13 @@ class Explorer:
             if op in (schedpoint.SP_RELEASE, schedpoint.SP_SIGNAL, schedpoint.SP_HANDOFF):
                 return
             raise Aborted()
+        if self._atomic and op in _LOCK_OPS and getattr(obj, "lockdep_class", None) in self._atomic:
+            if op == schedpoint.SP_ACQUIRE and getattr(obj, "owner", None) is not None:
+                self._fail("explorer", f"{t.name}: {_describe(obj)} is atomic in this race but held by "
+                           f"{_holder(obj)} across a scheduling point")
+                t.abort = True
+                raise Aborted()
+            return  # not a scheduling point of this race (the scenario's ATOMIC_LOCKS)
         t.op, t.obj, t.ready = op, obj, ready
         t.fp = _footprint(op, obj)
         if op in (schedpoint.SP_ACQUIRE, schedpoint.SP_DOWN_READ, schedpoint.SP_DOWN_WRITE):
@@ -570,6 +581,7 @@ class Explorer:
     def _run(self) -> RunResult:
         scenario = self._scenario = self.factory()
         scenario.setup()
+        self._atomic = frozenset(getattr(scenario, "ATOMIC_LOCKS", ()))
         self._threads = [
             _Thread(i, name, body, task_struct(name)) for i, (name, body) in enumerate(scenario.threads())
         ]

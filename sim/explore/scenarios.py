@@ -31,6 +31,11 @@ threads that call ``ioctl``/``close`` through :mod:`sim.userspace.syscalls`.
   recovered by the host (it came first) or stored for userspace (then it reaches the
   new opener); or the event is ignored as stale because the open's reset
   re-issued the function handle.  Never stored *and* host-recovered.
+* :class:`ResetDoneVsClose` -- a reset through the PCI core (sysfs ``reset``)
+  while the device is closed: v17 6/7's ``reset_done`` reads the open-time state
+  that the close frees (Message-ID
+  <9fa7db8b-704d-46af-a68d-bc61e85ad4b4@linux.ibm.com>).  A use after free on v17,
+  which the explorer is expected to find; gone as merged (no ``reset_done``).
 """
 
 from __future__ import annotations
@@ -40,14 +45,21 @@ import errno
 import os
 import re
 import struct
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import uapi.linux.vfio as V
+from kernel.include.linux.vfio_pci_core import vfio_pci_core_device
+from kernel.lib import schedpoint
+from kernel.lib.device import dev_get_drvdata
 from kernel.lib.printk import dmesg
+from kernel.lib.sched import get_current
+from kernel.pci.pci import pci_reset_function, pci_saved_state
 from kernel.s390.cio.chsc import kmcheck_explored
+from kernel.vfio.pci.vfio_pci_core import vfio_pci_core_err_handlers
 from sim.explore.explorer import Scenario
-from sim.host import Host, zdev_of
+from sim.host import Host, pdev_of, zdev_of
 from sim.pci.function import PciFunction
 from sim.userspace import syscalls
 from sim.userspace.zpci_err import (
@@ -62,6 +74,7 @@ __all__ = [
     "SCENARIOS",
     "ErrorVsClose",
     "OpenVsError",
+    "ResetDoneVsClose",
     "ResetVsEvent",
     "TwoReaders",
     "get_error",
@@ -385,10 +398,175 @@ class OpenVsError(_Machine):
         )
 
 
+class _Kasan:
+    """A use-after-free detector for the objects a scenario watches (what KASAN
+    reports in the kernel): a read of an object after it was freed is recorded with
+    the reading function and both tasks.  Exists only in Python."""
+
+    def __init__(self) -> None:
+        self.freed: dict[int, str] = {}  # id of a freed object -> the task that freed it
+        self.reports: list[str] = []
+        self.seen: dict[str, list[bool]] = {}  # task -> per read of the pointer: non-NULL?
+
+    def check_read(self, obj: object, what: str) -> None:
+        freer = self.freed.get(id(obj))
+        if freer is not None:
+            fn = sys._getframe(2).f_code.co_name
+            self.reports.append(
+                f"BUG: KASAN: slab-use-after-free in {fn}: {get_current().name} reads {what} "
+                f"freed by {freer}"
+            )
+
+
+#: the detector of the scenario being run (one kernel, one scenario per process)
+_kasan: _Kasan | None = None
+
+_VDEV_STATE: Any = vfio_pci_core_device.__dict__["pci_saved_state"]  # the attrs slot
+
+
+def _get_vdev_state(vdev: vfio_pci_core_device) -> Any:
+    schedpoint.sched_point(schedpoint.SP_READ, (vdev, "pci_saved_state"))
+    value = _VDEV_STATE.__get__(vdev)
+    if _kasan is not None:
+        _kasan.seen.setdefault(get_current().name, []).append(value is not None)
+    return value
+
+
+def _set_vdev_state(vdev: vfio_pci_core_device, state: Any) -> None:
+    old = _VDEV_STATE.__get__(vdev)
+    # storing NULL over a state is where every caller kfree()s it (the state's
+    # memory is written too)
+    writes: tuple[object, ...] = ((vdev, "pci_saved_state"),) + ((old,) if old is not None else ())
+    schedpoint.sched_access(writes=writes)
+    old = _VDEV_STATE.__get__(vdev)
+    if state is None and old is not None and _kasan is not None:
+        _kasan.freed[id(old)] = get_current().name
+    _VDEV_STATE.__set__(vdev, state)
+
+
+class _WatchedVdev(vfio_pci_core_device):
+    """``struct vfio_pci_core_device`` whose ``pci_saved_state`` pointer is watched:
+    every read and write of it is a scheduling point (as KCSAN instruments every
+    access), and storing NULL over a state frees it."""
+
+    __slots__ = ()
+    pci_saved_state = property(_get_vdev_state, _set_vdev_state)
+
+
+def _state_field(name: str) -> property:
+    slot: Any = pci_saved_state.__dict__[name]
+
+    def get(state: pci_saved_state) -> Any:
+        schedpoint.sched_point(schedpoint.SP_READ, state)
+        if _kasan is not None:
+            _kasan.check_read(state, f"struct pci_saved_state.{name}")
+        return slot.__get__(state)
+
+    def set_(state: pci_saved_state, value: Any) -> None:
+        slot.__set__(state, value)
+
+    return property(get, set_)
+
+
+class _WatchedSavedState(pci_saved_state):
+    """``struct pci_saved_state`` whose reads are scheduling points and checked
+    against its being freed."""
+
+    __slots__ = ()
+    config_space = _state_field("config_space")
+    cap = _state_field("cap")
+
+
+class ResetDoneVsClose(_Machine):
+    """A reset through the PCI core (the function's sysfs ``reset``) while the
+    device is closed: v17 6/7's ``reset_done`` against the close freeing the state.
+
+    v17 6/7 adds ``vfio_pci_core_aer_reset_done()``: after every reset of the
+    function through the PCI core (``pci_dev_restore()``), with the device lock
+    held, it loads ``vdev->pci_saved_state`` (the state saved at open) back into the
+    device.  Closing the device frees that state in ``vfio_pci_core_disable()``
+    (``pci_load_and_free_saved_state()``) holding the ``dev_set`` lock, not the
+    device lock.  A reset from outside the device's file -- the administrator
+    writing 1 to the function's sysfs ``reset`` attribute: ``reset_store()`` ->
+    ``pci_reset_function()`` -- racing with the last close can read the pointer,
+    lose the CPU, and read the state after the close freed it.  Raised on v18 3/4
+    (the same patch) by the automated review Alex Williamson forwarded, and
+    acknowledged by Farhan Ali: "The reset_done() callback is called with pci
+    device lock held, but it might not be enough to protect against the race and
+    so we need to grab the dev_set->lock here?"
+    (Message-ID <9fa7db8b-704d-46af-a68d-bc61e85ad4b4@linux.ibm.com>).
+
+    The pointer and the state's memory are watched by the scenario (every access
+    a scheduling point; the state freed when NULL is stored over it; a read of
+    freed state recorded as KASAN would report it).  Invariant: no use after free;
+    the reset returns 0; the device ends closed with its state freed.  Expected
+    finding on v17 (:meth:`expected_finding`); the series as merged dropped
+    ``reset_done``, so the race is gone and every schedule must pass there.
+    """
+
+    name = "reset-done-vs-close"
+    #: both threads access config space a hundred times each (the reset saves and
+    #: restores it, the close restores it): the orders of those raw-spinlock
+    #: sections are not explored here (config-space accesses of different threads
+    #: are taken to commute, as without --load-store), only the watched pointer,
+    #: the state's memory and every other lock
+    ATOMIC_LOCKS: ClassVar[frozenset[str]] = frozenset({"pci_lock"})
+
+    @classmethod
+    def expected_finding(cls) -> str | None:
+        """The failure this kernel is known to have, as the start of the failure's
+        message (``None``: none)."""
+        if vfio_pci_core_err_handlers.reset_done is None:
+            return None
+        return "BUG: KASAN: slab-use-after-free in pci_load_saved_state"
+
+    def setup(self) -> None:
+        global _kasan
+        super().setup()
+        self.pdev = pdev_of(FID)
+        self.vdev: vfio_pci_core_device = dev_get_drvdata(self.pdev.dev)
+        self.kasan = _kasan = _Kasan()
+        state = self.vdev.pci_saved_state
+        assert isinstance(state, pci_saved_state), "the open saved no state"
+        state.__class__ = _WatchedSavedState
+        self.vdev.__class__ = _WatchedVdev
+
+    def threads(self) -> Sequence[tuple[str, Callable[[], None]]]:
+        self.reset_rc: int | None = None
+
+        def admin() -> None:
+            # reset_store(): echo 1 > /sys/bus/pci/devices/0000:00:00.0/reset
+            self.reset_rc = pci_reset_function(self.pdev)
+
+        return [("admin", admin), ("user", self.close_device)]
+
+    def check(self) -> None:
+        assert not self.kasan.reports, self.kasan.reports[0]
+        assert self.reset_rc == 0, f"pci_reset_function: {self.reset_rc}"
+        assert _VDEV_STATE.__get__(self.vdev) is None, "the state was not freed at close"
+        core = any(ln.text.endswith(": reset done") for ln in dmesg())
+        seen = self.kasan.seen.get("admin", [])
+        self.outcome = (
+            "no reset_done: the PCI core logs reset done"
+            if core
+            else "reset_done loaded the open-time state"
+            if seen == [True, True]
+            else "reset_done found the state freed (NULL)"
+        )
+
+    def teardown(self) -> None:
+        global _kasan
+        _kasan = None
+        if type(self.vdev) is _WatchedVdev:
+            object.__setattr__(self.vdev, "__class__", vfio_pci_core_device)
+        super().teardown()
+
+
 #: name -> scenario class (a factory of scenarios)
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "error-vs-close": ErrorVsClose,
     "two-readers": TwoReaders,
     "reset-vs-event": ResetVsEvent,
     "open-vs-error": OpenVsError,
+    "reset-done-vs-close": ResetDoneVsClose,
 }

@@ -55,3 +55,24 @@ def test_replay_with_load_store_reaches_open_ok_stored_delivered(capsys: pytest.
     assert capsys.readouterr().out == (
         "open-vs-error: user*442 fw*3 kmcheck*19 user*6: 470 steps, open ok, stored, delivered\n"
     )
+
+
+def test_an_expected_finding_passes_only_when_found(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["reset-done-vs-close"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("reset-done-vs-close: 7 schedules (exhaustive over the visible operations,")
+    assert out[3] == (
+        "  EXPECTED FINDING on this kernel, in 2 of 7 schedules: invariant: BUG: KASAN: "
+        "slab-use-after-free in pci_load_saved_state: admin reads struct pci_saved_state.cap freed by user"
+    )
+    assert out[4] == "  schedule: admin*5 user*25 admin*2"
+    # expecting a finding the race does not have fails the run
+    monkeypatch.setattr(
+        SCENARIOS["reset-done-vs-close"], "expected_finding", classmethod(lambda cls: "BUG: something else")
+    )
+    assert main(["reset-done-vs-close"]) == 1
+    out, err = capsys.readouterr()
+    assert "  the expected finding on this kernel was NOT found: BUG: something else\n" in out
+    assert err == "1 of 1 races failed or were not explored exhaustively\n"

@@ -295,3 +295,33 @@ def test_two_reads_commute_a_write_does_not() -> None:
     seen, runs = outcome_sets({"p": read_then_write, "q": reader}, reduction=True)
     assert seen == {(1, ("saw 0",)), (1, ("saw 1",))}
     assert runs == 2  # the reader before the write, or after: its order with p's read is free
+
+
+def test_atomic_locks_are_not_scheduling_points_but_may_not_be_held_across_one() -> None:
+    bodies = {"p": locked_append("a", "p"), "q": locked_append("a", "q")}
+    assert Explorer(factory(bodies)).explore().runs == 2
+
+    def atomic_a() -> Toy:
+        toy = Toy(bodies, lambda t: None)
+        toy.ATOMIC_LOCKS = frozenset({"toy_a"})  # type: ignore[attr-defined]
+        return toy
+
+    r = Explorer(atomic_a, require_race=False).explore()
+    assert (r.runs, r.failures, r.max_steps_seen) == (1, [], 2)  # only the two starts
+
+    def held_across_b(t: Toy) -> None:
+        mutex_lock(t.a)
+        mutex_lock(t.b)  # a scheduling point inside the atomic section
+        mutex_unlock(t.b)
+        mutex_unlock(t.a)
+
+    def atomic_a_broken() -> Toy:
+        toy = Toy({"p": held_across_b, "q": held_across_b}, lambda t: None)
+        toy.ATOMIC_LOCKS = frozenset({"toy_a"})  # type: ignore[attr-defined]
+        return toy
+
+    # p takes a (no point), stops at b's acquire; q then tries a: a failure, not a hang
+    run = Explorer(atomic_a_broken).run("p p q")
+    assert [(f.kind, f.message) for f in run.failures] == [
+        ("explorer", "q: toy_a is atomic in this race but held by p across a scheduling point")
+    ]
