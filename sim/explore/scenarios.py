@@ -53,7 +53,7 @@ import uapi.linux.vfio as V
 from kernel.include.linux.vfio_pci_core import vfio_pci_core_device
 from kernel.lib import schedpoint
 from kernel.lib.device import dev_get_drvdata
-from kernel.lib.printk import dmesg
+from kernel.lib.printk import LogLine, dmesg, klog_subscribe, klog_unsubscribe
 from kernel.lib.sched import get_current
 from kernel.pci.pci import pci_reset_function, pci_saved_state
 from kernel.s390.cio.chsc import kmcheck_explored
@@ -75,6 +75,7 @@ __all__ = [
     "ErrorVsClose",
     "OpenVsError",
     "ResetDoneVsClose",
+    "StaleMediatedRecovery",
     "ResetVsEvent",
     "TwoReaders",
     "get_error",
@@ -144,9 +145,9 @@ class _Machine:
 
     def setup(self) -> None:
         self.host = Host.boot({FID: PciFunction(0x1AF4, 0x1041)})
-        path = self.host.bind_vfio_pci(FID)
+        self.path = self.host.bind_vfio_pci(FID)
         self.iommufd = syscalls.open("/dev/iommu")
-        self.fd = syscalls.open(path)
+        self.fd = syscalls.open(self.path)
         self.fds = [self.fd, self.iommufd]
         if self.bind:
             self.bind_device()
@@ -398,6 +399,89 @@ class OpenVsError(_Machine):
         )
 
 
+class StaleMediatedRecovery(_Machine):
+    """An error handled while userspace closes the device: ``mediated_recovery``
+    used after its lock was dropped.
+
+    ``zpci_event_attempt_error_recovery()`` (v17 4/7; unchanged as merged) decides
+    once, in ``zpci_store_pci_error()`` under ``pending_errs_lock``, whether
+    userspace owns the recovery, keeps that in a local ``mediated_recovery`` and
+    acts on it later, after the driver's ``error_detected()``: "Leaving recovery of
+    pass-through device to user-space".  Alex Williamson: "a convoluted way to get
+    the state of zdev->pending_errs.mediated_recovery, which becomes invalid out of
+    pending_errs_lock anyway" (Message-ID <20260603162006.27b78de5@shazbot.org>).
+    The answer (Message-ID <6dd6de60d72a70ff85ecab2a9d14f45a617f05e7.camel@linux.ibm.com>,
+    Niklas Schnelle, which the reply to Alex points to): the stale value is
+    intended.  If the close's ``zpci_stop_mediated_recovery()`` runs in between, the
+    record is counted ("Unhandled PCI error events count=1") and wiped, the host
+    still leaves the recovery to the user-space that is gone, and the function stays
+    in the error state -- as when a guest never recovers -- until the reset of the
+    next open.
+
+    Threads: ``fw`` raises the error, ``kmcheck`` handles it, ``user`` closes the
+    device without reading.  Invariants (that design): never stored *and* recovered
+    by the host; every stored record counted at the close, and nothing left queued;
+    when the decision was stale (mediated recovery off when the host acts on it) the
+    function is still in the error state at the end, and the next open recovers it
+    (the check opens the device again, unscheduled).  The explorer must reach the
+    stale decision (tests pin its schedule).
+    """
+
+    name = "stale-mediated-recovery"
+
+    def setup(self) -> None:
+        super().setup()
+        #: per "Leaving recovery" line: was mediated recovery still on then?
+        self.still_on: list[bool] = []
+        klog_subscribe(self._on_line)
+
+    def _on_line(self, line: LogLine) -> None:
+        """The host acts on its decision where it prints it: that act is a
+        scheduling point reading what the decision was taken from (the flag, under
+        ``pending_errs_lock``), so that the close's ``zpci_stop_mediated_recovery()``
+        is explored on either side of it."""
+        if LEAVING.match(line.text):
+            schedpoint.sched_access(reads=(self.zdev.pending_errs_lock,))
+            self.still_on.append(bool(self.zdev.pending_errs.mediated_recovery))
+
+    def threads(self) -> Sequence[tuple[str, Callable[[], None]]]:
+        return [("fw", self.inject()), ("kmcheck", lambda: self.kmcheck(1)), ("user", self.close_device)]
+
+    def teardown(self) -> None:
+        klog_unsubscribe(self._on_line)
+        super().teardown()
+
+    def check(self) -> None:
+        leaving = log_lines(LEAVING)
+        unhandled = sum(int(m.group(1)) for m in log_lines(UNHANDLED))
+        host = bool(log_lines(HOST_RECOVERY))
+        pe = self.zdev.pending_errs
+        fn = self.host.fw.function(FID)
+        assert not (leaving and host), "an event both left to userspace and recovered by the host"
+        assert unhandled == len(leaving), f"{len(leaving)} left to userspace, {unhandled} counted at close"
+        assert pe.count == 0 and not pe.mediated_recovery, "records or mediated recovery left after close"
+        assert len(self.still_on) == len(leaving)
+        stale = self.still_on == [False]
+        if stale:
+            assert fn.error, "a stale decision, yet the function left the error state"
+            # the next open's reset brings the function back
+            self.fd = syscalls.open(self.path)
+            self.fds.append(self.fd)
+            self.bind_device()
+            assert not fn.error and fn.enabled, "the next open did not recover the function"
+        elif not leaving and not host:
+            assert self.stale(), "the event was neither stored, recovered by the host, nor stale"
+        self.outcome = (
+            "left to user-space after the close (stale decision): counted, function in error until reopened"
+            if stale
+            else "stored, counted at close"
+            if leaving
+            else "recovered by the host"
+            if host
+            else "ignored: stale handle"
+        )
+
+
 class _Kasan:
     """A use-after-free detector for the objects a scenario watches (what KASAN
     reports in the kernel): a read of an object after it was freed is recorded with
@@ -569,4 +653,5 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "reset-vs-event": ResetVsEvent,
     "open-vs-error": OpenVsError,
     "reset-done-vs-close": ResetDoneVsClose,
+    "stale-mediated-recovery": StaleMediatedRecovery,
 }

@@ -114,3 +114,24 @@ def test_reset_done_vs_close_passes_without_reset_done(monkeypatch: pytest.Monke
     result = Explorer(ResetDoneVsClose, stop_on_failure=False).explore()
     assert (result.failures, result.complete) == ([], True)
     assert result.outcomes == {"no reset_done: the PCI core logs reset done": 3}
+
+
+def test_stale_mediated_recovery_reaches_the_decision_the_reviewers_described() -> None:
+    """<20260603162006.27b78de5@shazbot.org>: the flag is used after its lock was
+    dropped.  The explorer reaches the close stopping mediated recovery between the
+    store and the host leaving recovery to user-space; the design's invariants hold
+    there (counted at close, function left in error, the next open recovers it)."""
+    ex = Explorer(SCENARIOS["stale-mediated-recovery"])
+    result = ex.explore()
+    assert (result.failures, result.complete, result.runs) == ([], True, 7)
+    stale = "left to user-space after the close (stale decision): counted, function in error until reopened"
+    assert result.outcomes == {
+        "ignored: stale handle": 1,
+        stale: 1,
+        "recovered by the host": 2,
+        "stored, counted at close": 3,
+    }
+    run = ex.run("fw*3 kmcheck*13 user*351 kmcheck*8")
+    assert (run.outcome, run.failures) == (stale, [])
+    # one step later the host acted on the flag while it was still on
+    assert ex.run("fw*3 kmcheck*14 user*351 kmcheck*7").outcome == "stored, counted at close"
