@@ -1,4 +1,4 @@
-"""sim/explore/scenarios.py: the four races of the v17 review, explored exhaustively
+"""sim/explore/scenarios.py: the races of the v17 review, explored exhaustively
 (DPOR + sleep sets, no preemption bound), and a deliberately broken
 ``zpci_get_pending_error`` (no lock) that the explorer catches and replays."""
 
