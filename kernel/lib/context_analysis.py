@@ -81,6 +81,7 @@ import attrs
 
 from kernel.lib import lockdep, schedpoint
 from kernel.lib.bug import caller_where, format_where
+from kernel.lib.sched import get_current
 
 __all__ = [
     "GuardedField",
@@ -103,7 +104,6 @@ _tls = threading.local()
 _published_ids: set[int] = set()
 _NO_OWNER: Final = object()
 _getframe = sys._getframe
-current_thread = threading.current_thread
 _reported: set[tuple[str, str, str]] = set()
 _reported_generation = -1
 
@@ -178,7 +178,7 @@ def _access(f: GuardedField, obj: object, write: bool) -> None:
     for name in f.path:
         lk = getattr(lk, name)
     owner = getattr(lk, "owner", _NO_OWNER)
-    held = owner is current_thread() if owner is not _NO_OWNER else lockdep.lock_is_held(lk)
+    held = owner is get_current() if owner is not _NO_OWNER else lockdep.lock_is_held(lk)
     if not held and not getattr(_tls, "unsafe", 0):
         _report(f, obj, write)
     if schedpoint.active is not None:
@@ -203,7 +203,7 @@ def _report(f: GuardedField, obj: object, write: bool) -> None:
         "\n".join(
             [
                 "WARNING: guarded field accessed without its lock",
-                f"{threading.current_thread().name} {verb} {f.label} at {site}",
+                f"{get_current().name} {verb} {f.label} at {site}",
                 f"but {f.label} is __guarded_by({f.lock_label(obj)}), which it does not hold "
                 f"(held: {', '.join(held) if held else 'none'})",
             ]

@@ -35,6 +35,7 @@ import attrs
 
 from kernel.lib.bug import KernelBug, Where, caller_site, caller_where, format_where
 from kernel.lib.printk import KERN_WARNING, printk
+from kernel.lib.sched import get_current, task_storage
 
 __all__ = [
     "LockdepMap",
@@ -86,16 +87,16 @@ _succ: dict[str, set[str]] = {}
 #: Every circular-dependency report since the last clear (a boot does not clear it).
 reports: list[str] = []
 _report_subscribers: list[Callable[[str], None]] = []
-_tls = threading.local()
 _generation = 0
 
 
 def _held() -> list[_Held]:
-    held: list[_Held] | None = getattr(_tls, "held", None)
-    if held is None or getattr(_tls, "generation", -1) != _generation:
+    store = task_storage()
+    held: list[_Held] | None = getattr(store, "lockdep_held", None)
+    if held is None or getattr(store, "lockdep_generation", -1) != _generation:
         held = []
-        _tls.held = held
-        _tls.generation = _generation
+        store.lockdep_held = held  # type: ignore[attr-defined]
+        store.lockdep_generation = _generation  # type: ignore[attr-defined]
     return held
 
 
@@ -185,7 +186,7 @@ def _add_edge(held: _Held, cls: str, where: Where) -> None:
         if back is not None:
             lines = [
                 "WARNING: possible circular locking dependency detected",
-                f"{threading.current_thread().name} is trying to acquire lock {cls} at {site}",
+                f"{get_current().name} is trying to acquire lock {cls} at {site}",
                 f"but it already holds lock {a}, taken at {held.site}",
                 "which lock already depends on the new lock, in the other order:",
             ]
@@ -235,7 +236,7 @@ def lock_release(lock: LockdepMap) -> None:
             return
     raise KernelBug(
         f"bad unlock balance detected: {lock.lockdep_class} released at {caller_site(1)} "
-        f"but not held by {threading.current_thread().name}"
+        f"but not held by {get_current().name}"
     )
 
 

@@ -1,8 +1,8 @@
 """include/linux/mutex.h (and ``lockdep_assert_held`` of include/linux/lockdep.h).
 
-``struct mutex`` is :class:`Mutex`, a ``threading.Lock`` that knows its owner and
-its lockdep class.  The C calls keep their names: ``mutex_lock(&m)`` is
-``mutex_lock(m)``.  ``guard(mutex)(m)`` (include/linux/cleanup.h) is
+``struct mutex`` is :class:`Mutex`, a ``threading.Lock`` that knows its owner (the
+task, :mod:`~kernel.lib.sched`) and its lockdep class.  The C calls keep their
+names: ``mutex_lock(&m)`` is ``mutex_lock(m)``.  ``guard(mutex)(m)`` (include/linux/cleanup.h) is
 ``with guard(mutex)(m):`` with :data:`mutex` from this module as the guard's type.
 
 Misuse raises :class:`~kernel.lib.bug.KernelBug` naming the lock: a second
@@ -18,6 +18,7 @@ import threading
 from kernel.lib import lockdep, schedpoint
 from kernel.lib.bug import WARN, KernelBug
 from kernel.lib.cleanup import GuardType
+from kernel.lib.sched import Task, get_current
 
 __all__ = [
     "DEFINE_MUTEX",
@@ -41,7 +42,7 @@ class Mutex:
     def __init__(self, name: str) -> None:
         self.lockdep_class = name
         self._lock = threading.Lock()
-        self.owner: threading.Thread | None = None
+        self.owner: Task | None = None
 
     def __repr__(self) -> str:
         state = f"held by {self.owner.name}" if self.owner is not None else "unlocked"
@@ -66,26 +67,26 @@ def mutex_lock(lock: Mutex) -> None:
         schedpoint.active.point(schedpoint.SP_ACQUIRE, lock)
     lockdep.lock_acquire(lock)
     lock._lock.acquire()
-    lock.owner = threading.current_thread()
+    lock.owner = get_current()
 
 
 def mutex_trylock(lock: Mutex) -> int:
     """1 if the mutex was taken, 0 if it is held (by anyone, this thread included)."""
     if schedpoint.active is not None:
         schedpoint.active.point(schedpoint.SP_TRYLOCK, lock)
-    if lock.owner is threading.current_thread():
+    if lock.owner is get_current():
         return 0
     if not lock._lock.acquire(blocking=False):
         return 0
     lockdep.lock_acquire(lock, trylock=True)
-    lock.owner = threading.current_thread()
+    lock.owner = get_current()
     return 1
 
 
 def mutex_unlock(lock: Mutex) -> None:
     if schedpoint.active is not None:
         schedpoint.active.point(schedpoint.SP_RELEASE, lock)
-    me = threading.current_thread()
+    me = get_current()
     if lock.owner is not me:
         who = lock.owner.name if lock.owner is not None else "nobody"
         raise KernelBug(

@@ -1,7 +1,7 @@
 """include/linux/rwsem.h: ``struct rw_semaphore``.
 
 Many readers or one writer.  A waiting writer holds back new readers, as the
-kernel's rwsem does, so writers are not starved.  Owners are tracked per thread:
+kernel's rwsem does, so writers are not starved.  Owners are tracked per task (:mod:`~kernel.lib.sched`):
 releasing a hold this thread does not have, or taking the semaphore again on a
 thread that holds it (which deadlocks the kernel as soon as a writer waits), raises
 :class:`~kernel.lib.bug.KernelBug`.
@@ -14,6 +14,7 @@ import threading
 from kernel.lib import lockdep, schedpoint
 from kernel.lib.bug import KernelBug
 from kernel.lib.cleanup import GuardType
+from kernel.lib.sched import Task, get_current
 
 __all__ = [
     "DECLARE_RWSEM",
@@ -37,8 +38,8 @@ class rw_semaphore:
     def __init__(self, name: str) -> None:
         self.lockdep_class = name
         self._cond = threading.Condition(threading.Lock())
-        self._readers: dict[int, int] = {}
-        self._writer: threading.Thread | None = None
+        self._readers: dict[Task, int] = {}
+        self._writer: Task | None = None
         self._waiting_writers = 0
 
     def __repr__(self) -> str:
@@ -60,7 +61,7 @@ def down_read(sem: rw_semaphore) -> None:
     if schedpoint.active is not None:
         schedpoint.active.point(schedpoint.SP_DOWN_READ, sem)
     lockdep.lock_acquire(sem, read=True)
-    me = threading.get_ident()
+    me = get_current()
     with sem._cond:
         while sem._writer is not None or sem._waiting_writers:
             sem._cond.wait()
@@ -70,7 +71,7 @@ def down_read(sem: rw_semaphore) -> None:
 def down_read_trylock(sem: rw_semaphore) -> int:
     if schedpoint.active is not None:
         schedpoint.active.point(schedpoint.SP_TRYLOCK, sem)
-    me = threading.get_ident()
+    me = get_current()
     with sem._cond:
         if sem._writer is not None or sem._waiting_writers or me in sem._readers:
             return 0
@@ -82,7 +83,7 @@ def down_read_trylock(sem: rw_semaphore) -> int:
 def up_read(sem: rw_semaphore) -> None:
     if schedpoint.active is not None:
         schedpoint.active.point(schedpoint.SP_RELEASE, sem)
-    me = threading.get_ident()
+    me = get_current()
     with sem._cond:
         if me not in sem._readers:
             raise KernelBug(f"up_read() of {sem.lockdep_class} by a thread that has no read hold")
@@ -104,7 +105,7 @@ def down_write(sem: rw_semaphore) -> None:
                 sem._cond.wait()
         finally:
             sem._waiting_writers -= 1
-        sem._writer = threading.current_thread()
+        sem._writer = get_current()
 
 
 def down_write_trylock(sem: rw_semaphore) -> int:
@@ -113,7 +114,7 @@ def down_write_trylock(sem: rw_semaphore) -> int:
     with sem._cond:
         if sem._writer is not None or sem._readers:
             return 0
-        sem._writer = threading.current_thread()
+        sem._writer = get_current()
     lockdep.lock_acquire(sem, trylock=True)
     return 1
 
@@ -121,7 +122,7 @@ def down_write_trylock(sem: rw_semaphore) -> int:
 def up_write(sem: rw_semaphore) -> None:
     if schedpoint.active is not None:
         schedpoint.active.point(schedpoint.SP_RELEASE, sem)
-    me = threading.current_thread()
+    me = get_current()
     with sem._cond:
         if sem._writer is not me:
             raise KernelBug(f"up_write() of {sem.lockdep_class} by {me.name}, which does not hold it")

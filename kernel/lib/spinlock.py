@@ -13,6 +13,7 @@ import threading
 from kernel.lib import lockdep, schedpoint
 from kernel.lib.bug import KernelBug
 from kernel.lib.cleanup import GuardType
+from kernel.lib.sched import Task, get_current
 
 __all__ = [
     "DEFINE_SPINLOCK",
@@ -33,7 +34,7 @@ class spinlock_t:
     def __init__(self, name: str) -> None:
         self.lockdep_class = name
         self._lock = threading.Lock()
-        self.owner: threading.Thread | None = None
+        self.owner: Task | None = None
 
     def __repr__(self) -> str:
         return f"<spinlock {self.lockdep_class}>"
@@ -54,23 +55,23 @@ def spin_lock(lock: spinlock_t) -> None:
         schedpoint.active.point(schedpoint.SP_ACQUIRE, lock)
     lockdep.lock_acquire(lock)
     lock._lock.acquire()
-    lock.owner = threading.current_thread()
+    lock.owner = get_current()
 
 
 def spin_trylock(lock: spinlock_t) -> int:
     if schedpoint.active is not None:
         schedpoint.active.point(schedpoint.SP_TRYLOCK, lock)
-    if lock.owner is threading.current_thread() or not lock._lock.acquire(blocking=False):
+    if lock.owner is get_current() or not lock._lock.acquire(blocking=False):
         return 0
     lockdep.lock_acquire(lock, trylock=True)
-    lock.owner = threading.current_thread()
+    lock.owner = get_current()
     return 1
 
 
 def spin_unlock(lock: spinlock_t) -> None:
     if schedpoint.active is not None:
         schedpoint.active.point(schedpoint.SP_RELEASE, lock)
-    me = threading.current_thread()
+    me = get_current()
     if lock.owner is not me:
         raise KernelBug(f"spin_unlock() of {lock.lockdep_class} by {me.name}, which does not hold it")
     lockdep.lock_release(lock)

@@ -1,14 +1,19 @@
 """Deterministic schedule exploration of a scenario's threads.
 
-The threads of a scenario are real Python threads, but only one of them runs at a
-time: each waits on its own semaphore for its turn.  At every scheduling point
+The threads of a scenario run as green threads (the ``greenlet`` package) of the
+explorer's own OS thread, each a task of its own to the kernel's locks and lockdep
+(:mod:`kernel.lib.sched`); only one runs at a time, and handing the turn to another
+is a switch between stacks, not an OS wake-up.  At every scheduling point
 (:mod:`kernel.lib.schedpoint`: lock acquire/trylock/release, rwsem operations,
 ``eventfd_signal``, the hand-off of a channel report to ``kmcheck`` and ``kmcheck``
 waiting for one) the running thread announces the operation it is about to do and
 the explorer picks which thread continues.  A thread whose operation cannot proceed
 (a ``mutex_lock`` of a held mutex, ``down_write`` of a semaphore with readers, a
 wait whose predicate is false) is not runnable; the OS scheduler never decides
-anything, and nothing ever blocks in the OS.
+anything, and nothing ever blocks in the OS.  (Code that would block in the OS
+inside a green thread -- a ``threading`` primitive that is not a scheduling point --
+would stop the whole search: every wait a race reaches must be an ``SP_WAIT``.)
+Outside the explorer the same threads run as real threads, as everywhere else.
 
 A *schedule* is the list of thread names chosen at each step.  Replaying it (the
 same scenario, the same choices) gives the same run, so a failing schedule can be
@@ -67,7 +72,9 @@ checks that lockdep reported nothing and no WARN fired.
 Differences from the kernel's primitives, all on the side of simplicity: a waiting
 writer does not hold back new readers of an rwsem (the explorer only lets a thread
 start an operation that can complete), and the spinlock is a mutex, as in the rest
-of this model.
+of this model.  While a run is explored the kernel's delays (``msleep``...) only
+advance the simulated clock (:mod:`kernel.lib.delay`): their yield to other OS
+threads has nothing to yield to (and costs an OS reschedule on a busy machine).
 """
 
 from __future__ import annotations
@@ -79,10 +86,12 @@ from collections.abc import Callable, Sequence
 from typing import Final, Protocol
 
 import attrs
+import greenlet
 
-from kernel.lib import bug, lockdep, schedpoint
+from kernel.lib import bug, delay, lockdep, schedpoint
 from kernel.lib.mutex import Mutex
 from kernel.lib.rwsem import rw_semaphore
+from kernel.lib.sched import Task, set_current, task_struct
 from kernel.lib.spinlock import spinlock_t
 
 __all__ = [
@@ -226,14 +235,14 @@ class _Thread:
     index: int
     name: str
     body: Callable[[], None]
-    sem: threading.Semaphore = attrs.field(factory=lambda: threading.Semaphore(0))
+    task: task_struct
     op: str = "start"
     obj: object = None
     ready: Callable[[], bool] | None = None
     fp: _Footprint | None = None  # the next step's (reads, writes); None: the start
     done: bool = False
     abort: bool = False
-    thread: threading.Thread | None = None
+    glet: greenlet.greenlet | None = None
     error: str | None = None
 
 
@@ -275,6 +284,13 @@ def _is_enabled(t: _Thread) -> bool:
     return True
 
 
+_LOCK_OPS: Final = frozenset({schedpoint.SP_ACQUIRE, schedpoint.SP_TRYLOCK, schedpoint.SP_RELEASE})
+
+
+def _no_yield(ms: float) -> None:
+    """The sleep hook of an explored run: the simulated clock advances, nothing else."""
+
+
 def _holder(obj: object) -> str:
     if isinstance(obj, Mutex | spinlock_t):
         return obj.owner.name if obj.owner is not None else "nobody"
@@ -305,7 +321,6 @@ class Explorer:
         stop_on_failure: bool = True,
         reduction: bool = True,
         require_race: bool = True,
-        timeout: float = 10.0,
     ) -> None:
         self.factory = factory
         self.max_steps = max_steps
@@ -314,10 +329,10 @@ class Explorer:
         self.stop_on_failure = stop_on_failure
         self.reduction = reduction
         self.require_race = require_race
-        self.timeout = timeout
         # per run
         self._threads: list[_Thread] = []
-        self._by_ident: dict[int, _Thread] = {}
+        self._by_glet: dict[greenlet.greenlet, _Thread] = {}
+        self._hub: greenlet.greenlet | None = None  # where the explorer decides
         self._nodes: list[_Node] = []
         self._prefix: list[int] = []
         self._step = 0
@@ -325,7 +340,6 @@ class Explorer:
         self._preemptions = 0
         self._schedule: list[str] = []
         self._failures: list[Failure] = []
-        self._finished = threading.Event()
         self._aborting = False
         self._seen_locks: dict[int, object] = {}
         # DPOR bookkeeping: vector clocks per thread, per key the clock of its last
@@ -342,50 +356,57 @@ class Explorer:
         self._sleep: frozenset[int] = frozenset()
         self._pruned = False
         self._scenario: Scenario | None = None
+        self._atomic: frozenset[str] = frozenset()
 
     # -- the hook the kernel calls ----------------------------------------------------
 
     def point(self, op: str, obj: object, ready: Callable[[], bool] | None = None) -> None:
-        t = self._by_ident.get(threading.get_ident())
+        t = self._by_glet.get(greenlet.getcurrent())
         if t is None:
-            return  # not one of ours (setup, teardown, another thread)
+            return  # not one of ours (setup, teardown, another OS thread)
         if t.abort:
             # unwinding a deadlocked run: let releases through, refuse to block again
             if op in (schedpoint.SP_RELEASE, schedpoint.SP_SIGNAL, schedpoint.SP_HANDOFF):
                 return
             raise Aborted()
+        if self._atomic and op in _LOCK_OPS and getattr(obj, "lockdep_class", None) in self._atomic:
+            if op == schedpoint.SP_ACQUIRE and getattr(obj, "owner", None) is not None:
+                self._fail("explorer", f"{t.name}: {_describe(obj)} is atomic in this race but held by "
+                           f"{_holder(obj)} across a scheduling point")
+                t.abort = True
+                raise Aborted()
+            return  # not a scheduling point of this race (the scenario's ATOMIC_LOCKS)
         t.op, t.obj, t.ready = op, obj, ready
         t.fp = _footprint(op, obj)
         if op in (schedpoint.SP_ACQUIRE, schedpoint.SP_DOWN_READ, schedpoint.SP_DOWN_WRITE):
             self._seen_locks[id(obj)] = obj
-        self._decide(t)
-        t.sem.acquire()
+        assert self._hub is not None
+        self._hub.switch()  # the explorer decides; back here when it is this thread's turn
         if t.abort:
             raise Aborted()
 
     # -- scheduling -----------------------------------------------------------------------
 
-    def _decide(self, me: _Thread | None) -> None:
-        """Choose the next thread and hand it the turn (the caller then waits on its
-        own semaphore, or ends)."""
+    def _decide(self) -> int | None:
+        """The thread to run next (it has announced its next step, or not started);
+        None when the run is over: finished, or aborted."""
         try:
             self._step_check()
             if self._step >= self.max_steps:
                 self._fail("runaway", f"more than {self.max_steps} steps")
                 self._abort_all()
-                return
+                return None
             live = [t for t in self._threads if not t.done]
             enabled = frozenset(t.index for t in live if _is_enabled(t))
             if not live:
-                self._finished.set()
-                return
+                return None
             if not enabled:
                 waits = ", ".join(
                     f"{t.name} waits to {t.op} {_describe(t.obj)} (held by {_holder(t.obj)})" for t in live
                 )
                 self._fail("deadlock", waits)
                 self._abort_all()
-                return
+                return None
             if self.reduction:
                 self._dpor_update(live)
             prev = self._current
@@ -415,7 +436,7 @@ class Explorer:
                     # state already: the rest of this run is redundant
                     self._pruned = True
                     self._abort_all()
-                    return
+                    return None
                 choice = prev if prev is not None and prev in awake else min(awake)
                 self._nodes.append(self._node(enabled, choice, live))
             node = self._nodes[self._step]
@@ -429,15 +450,11 @@ class Explorer:
             if prev_enabled and choice != prev:
                 self._preemptions += 1
             self._execute(choice)
-        except BaseException as e:  # an explorer bug: do not leave the caller hanging
+        except Exception as e:  # an explorer bug: fail the run, unwind its threads
             self._fail("explorer", "".join(traceback.format_exception(e)))
             self._abort_all()
-            return
-        nxt = self._threads[choice]
-        if nxt is not me:
-            nxt.sem.release()
-        elif me is not None:
-            me.sem.release()
+            return None
+        return choice
 
     def _node(self, enabled: frozenset[int], choice: int, live: list[_Thread]) -> _Node:
         fps = {t.index: t.fp for t in live}
@@ -542,12 +559,12 @@ class Explorer:
 
     def _abort_all(self) -> None:
         self._aborting = True
-        self._finished.set()
 
     # -- one run ----------------------------------------------------------------------------
 
     def _body(self, t: _Thread) -> None:
-        t.sem.acquire()
+        """A green thread's body: returns (to the explorer) when the thread is done."""
+        set_current(t.task)
         try:
             if not t.abort:
                 t.body()
@@ -560,19 +577,20 @@ class Explorer:
             t.done = True
             if not t.abort and not self._aborting:
                 self._current = t.index
-                self._decide(None)
 
     def _run(self) -> RunResult:
         scenario = self._scenario = self.factory()
         scenario.setup()
-        self._threads = [_Thread(i, name, body) for i, (name, body) in enumerate(scenario.threads())]
+        self._atomic = frozenset(getattr(scenario, "ATOMIC_LOCKS", ()))
+        self._threads = [
+            _Thread(i, name, body, task_struct(name)) for i, (name, body) in enumerate(scenario.threads())
+        ]
         n = len(self._threads)
         self._step = 0
         self._current = None
         self._preemptions = 0
         self._schedule = []
         self._failures = []
-        self._finished = threading.Event()
         self._aborting = False
         self._seen_locks = {}
         self._clock_thread = [[0] * n for _ in range(n)]
@@ -585,25 +603,25 @@ class Explorer:
         self._event_tid = []
         self._sleep = frozenset()
         self._pruned = False
+        self._hub = greenlet.getcurrent()
         for t in self._threads:
-            t.thread = threading.Thread(target=self._body, args=(t,), name=t.name, daemon=True)
-            t.thread.start()
-            assert t.thread.ident is not None
-            self._by_ident[t.thread.ident] = t
+            t.glet = greenlet.greenlet(lambda t=t: self._body(t), parent=self._hub)
+            self._by_glet[t.glet] = t
+        hook = delay.clock.sleep_hook
+        delay.set_sleep_hook(_no_yield)
         schedpoint.sched_install(self)
         try:
-            self._decide(None)
-            if not self._finished.wait(self.timeout):
-                self._fail("explorer", f"run did not finish in {self.timeout} s")
-                self._aborting = True
+            while (choice := self._decide()) is not None:
+                glet = self._threads[choice].glet
+                assert glet is not None
+                glet.switch()  # runs the thread to its next scheduling point, or its end
             if self._aborting:
                 self._unwind()
-            for t in self._threads:
-                assert t.thread is not None
-                t.thread.join(self.timeout)
         finally:
             schedpoint.sched_remove(self)
-            self._by_ident.clear()
+            delay.set_sleep_hook(hook)
+            self._by_glet.clear()
+            self._hub = None
         if self._pruned:
             # a redundant run cut short: its threads were unwound half-way, so its end
             # state means nothing; the next run boots afresh
@@ -640,17 +658,17 @@ class Explorer:
         for t in self._threads:
             if not t.done:
                 t.abort = True
-                t.sem.release()
-                assert t.thread is not None
-                t.thread.join(self.timeout)
-        dead = {t.thread for t in self._threads}
+                assert t.glet is not None
+                t.glet.switch()  # raises Aborted at its scheduling point (or never starts it)
+                if not t.glet.dead:
+                    self._fail("explorer", f"{t.name} did not end when unwound")
+        dead: set[Task] = {t.task for t in self._threads}
         for obj in self._seen_locks.values():
             if isinstance(obj, Mutex | spinlock_t) and obj.owner in dead:
                 obj.owner = None
                 obj._lock = threading.Lock()
-            elif isinstance(obj, rw_semaphore) and (obj._writer in dead or obj._readers):
-                live = {th.ident for th in threading.enumerate()} - {th.ident for th in dead if th}
-                obj._readers = {k: v for k, v in obj._readers.items() if k in live}
+            elif isinstance(obj, rw_semaphore):
+                obj._readers = {k: v for k, v in obj._readers.items() if k not in dead}
                 if obj._writer in dead:
                     obj._writer = None
 

@@ -32,6 +32,11 @@ threads that call ``ioctl``/``close`` through :mod:`sim.userspace.syscalls`.
   recovered by the host (it came first) or stored for userspace (then it reaches the
   new opener); or the event is ignored as stale because the open's reset
   re-issued the function handle.  Never stored *and* host-recovered.
+* :class:`ResetDoneVsClose` -- a reset through the PCI core (sysfs ``reset``)
+  while the device is closed: v17 6/7's ``reset_done`` reads the open-time state
+  that the close frees (Message-ID
+  <9fa7db8b-704d-46af-a68d-bc61e85ad4b4@linux.ibm.com>).  A use after free on v17,
+  which the explorer is expected to find; gone as merged (no ``reset_done``).
 """
 
 from __future__ import annotations
@@ -41,32 +46,45 @@ import errno
 import os
 import re
 import struct
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import uapi.linux.vfio as V
-from kernel.lib.printk import dmesg
+from kernel.include.linux.vfio_pci_core import vfio_pci_core_device
+from kernel.lib import schedpoint
+from kernel.lib.device import dev_get_drvdata
+from kernel.lib.printk import LogLine, dmesg, klog_subscribe, klog_unsubscribe
+from kernel.lib.sched import get_current
+from kernel.pci.pci import pci_reset_function, pci_saved_state
 from kernel.s390.cio.chsc import kmcheck_explored
+from kernel.vfio.pci.vfio_pci_core import vfio_pci_core_err_handlers
 from sim.explore.explorer import Scenario
-from sim.host import Host, zdev_of
+from sim.host import Host, pdev_of, zdev_of
 from sim.pci.function import PciFunction
 from sim.userspace import syscalls
+from sim.userspace.zpci_err import (
+    ZpciErrorRecord,
+    ZpciErrReader,
+    read_zpci_base,
+    zpci_err_uapi,
+)
 
 __all__ = [
     "FID",
     "SCENARIOS",
     "ErrorVsClose",
     "OpenVsError",
+    "ResetDoneVsClose",
+    "StaleMediatedRecovery",
     "ResetVsEvent",
     "TwoReaders",
     "get_error",
+    "zpci_err_reader",
     "log_lines",
 ]
 
 FID = 0x10
-HDR = ctypes.sizeof(V.vfio_device_feature)
-ERR = ctypes.sizeof(V.vfio_device_feature_zpci_err)
-GET = V.VFIO_DEVICE_FEATURE_GET | V.VFIO_DEVICE_FEATURE_ZPCI_ERROR
 
 LEAVING = re.compile(r"^zpci: \S+: Leaving recovery of pass-through device to user-space$")
 UNHANDLED = re.compile(r"^zpci: Unhandled PCI error events count=(\d+) for PCI function 0x10$")
@@ -77,17 +95,35 @@ def log_lines(pattern: re.Pattern[str]) -> list[re.Match[str]]:
     return [m for line in dmesg() if (m := pattern.match(line.text))]
 
 
-def get_error(fd: int) -> tuple[int, V.vfio_device_feature_zpci_err | None]:
+def zpci_err_reader(fd: int) -> ZpciErrReader:
+    """What a program does once after opening the device, to read error records on
+    whichever uAPI the kernel has (v17's struct, or the merged series' opaque buffer):
+    ``VFIO_DEVICE_GET_INFO`` and its zPCI base capability (:mod:`sim.userspace.zpci_err`)."""
+    buf = bytearray(4096)
+    struct.pack_into(">I", buf, 0, len(buf))
+    syscalls.ioctl(fd, V.VFIO_DEVICE_GET_INFO, buf)
+    info = V.vfio_device_info.from_buffer_copy(buf)
+    base = None
+    off = info.cap_offset if info.flags & V.VFIO_DEVICE_FLAGS_CAPS else 0
+    while off and off + ctypes.sizeof(V.vfio_info_cap_header) <= len(buf):
+        cap = V.vfio_info_cap_header.from_buffer_copy(buf, off)
+        if cap.id == V.VFIO_DEVICE_INFO_CAP_ZPCI_BASE:
+            base = read_zpci_base(buf, off)
+            break
+        off = cap.next
+    kind, length = zpci_err_uapi(base)
+    return ZpciErrReader(fd, kind, length)
+
+
+def get_error(reader: ZpciErrReader) -> tuple[int, ZpciErrorRecord | None]:
     """VFIO_DEVICE_FEATURE GET of VFIO_DEVICE_FEATURE_ZPCI_ERROR: (0, record) or
     (errno, None)."""
-    buf = bytearray(HDR + ERR)
-    struct.pack_into(">II", buf, 0, HDR + ERR, GET)
     try:
-        syscalls.ioctl(fd, V.VFIO_DEVICE_FEATURE, buf)
+        rec = reader.get()
     except OSError as e:
         assert e.errno is not None
         return e.errno, None
-    return 0, V.vfio_device_feature_zpci_err.from_buffer_copy(buf, HDR)
+    return (0, rec) if rec is not None else (errno.ENOMSG, None)
 
 
 class _Machine:
@@ -111,9 +147,9 @@ class _Machine:
 
     def setup(self) -> None:
         self.host = Host.boot({FID: PciFunction(0x1AF4, 0x1041)})
-        path = self.host.bind_vfio_pci(FID)
+        self.path = self.host.bind_vfio_pci(FID)
         self.iommufd = syscalls.open("/dev/iommu")
-        self.fd = syscalls.open(path)
+        self.fd = syscalls.open(self.path)
         self.fds = [self.fd, self.iommufd]
         if self.bind:
             self.bind_device()
@@ -131,6 +167,7 @@ class _Machine:
                 self.efd,
             )
             syscalls.ioctl(self.fd, V.VFIO_DEVICE_SET_IRQS, irq)
+            self.reader = zpci_err_reader(self.fd)
         self.zdev = zdev_of(FID)
         self.kmcheck = kmcheck_explored()
         self.event_fh: int | None = None
@@ -196,7 +233,7 @@ class ErrorVsClose(_Machine):
         self.delivered: list[int] = []
 
         def user() -> None:
-            rc, rec = get_error(self.fd)
+            rc, rec = get_error(self.reader)
             assert rc in (0, errno.ENOMSG), f"GET: {errno.errorcode.get(rc, rc)}"
             if rec is not None:
                 self.delivered.append(rec.faddr)
@@ -243,7 +280,7 @@ class TwoReaders(_Machine):
         def reader(name: str) -> Callable[[], None]:
             def body() -> None:
                 for _ in range(2):
-                    rc, rec = get_error(self.fd)
+                    rc, rec = get_error(self.reader)
                     assert rc in (0, errno.ENOMSG), f"GET: {errno.errorcode.get(rc, rc)}"
                     if rec is not None:
                         self.seen[name].append(rec.faddr)
@@ -325,7 +362,8 @@ class OpenVsError(_Machine):
             except OSError as e:
                 self.open_rc = e.errno
                 return
-            rc, rec = get_error(self.fd)
+            self.reader = zpci_err_reader(self.fd)
+            rc, rec = get_error(self.reader)
             assert rc in (0, errno.ENOMSG), f"GET: {errno.errorcode.get(rc, rc)}"
             if rec is not None:
                 self.delivered.append(rec.faddr)
@@ -363,10 +401,259 @@ class OpenVsError(_Machine):
         )
 
 
+class StaleMediatedRecovery(_Machine):
+    """An error handled while userspace closes the device: ``mediated_recovery``
+    used after its lock was dropped.
+
+    ``zpci_event_attempt_error_recovery()`` (v17 4/7; unchanged as merged) decides
+    once, in ``zpci_store_pci_error()`` under ``pending_errs_lock``, whether
+    userspace owns the recovery, keeps that in a local ``mediated_recovery`` and
+    acts on it later, after the driver's ``error_detected()``: "Leaving recovery of
+    pass-through device to user-space".  Alex Williamson: "a convoluted way to get
+    the state of zdev->pending_errs.mediated_recovery, which becomes invalid out of
+    pending_errs_lock anyway" (Message-ID <20260603162006.27b78de5@shazbot.org>).
+    The answer (Message-ID <6dd6de60d72a70ff85ecab2a9d14f45a617f05e7.camel@linux.ibm.com>,
+    Niklas Schnelle, which the reply to Alex points to): the stale value is
+    intended.  If the close's ``zpci_stop_mediated_recovery()`` runs in between, the
+    record is counted ("Unhandled PCI error events count=1") and wiped, the host
+    still leaves the recovery to the user-space that is gone, and the function stays
+    in the error state -- as when a guest never recovers -- until the reset of the
+    next open.
+
+    Threads: ``fw`` raises the error, ``kmcheck`` handles it, ``user`` closes the
+    device without reading.  Invariants (that design): never stored *and* recovered
+    by the host; every stored record counted at the close, and nothing left queued;
+    when the decision was stale (mediated recovery off when the host acts on it) the
+    function is still in the error state at the end, and the next open recovers it
+    (the check opens the device again, unscheduled).  The explorer must reach the
+    stale decision (tests pin its schedule).
+    """
+
+    name = "stale-mediated-recovery"
+
+    def setup(self) -> None:
+        super().setup()
+        #: per "Leaving recovery" line: was mediated recovery still on then?
+        self.still_on: list[bool] = []
+        klog_subscribe(self._on_line)
+
+    def _on_line(self, line: LogLine) -> None:
+        """The host acts on its decision where it prints it: that act is a
+        scheduling point reading what the decision was taken from (the flag, under
+        ``pending_errs_lock``), so that the close's ``zpci_stop_mediated_recovery()``
+        is explored on either side of it."""
+        if LEAVING.match(line.text):
+            schedpoint.sched_access(reads=(self.zdev.pending_errs_lock,))
+            self.still_on.append(bool(self.zdev.pending_errs.mediated_recovery))
+
+    def threads(self) -> Sequence[tuple[str, Callable[[], None]]]:
+        return [("fw", self.inject()), ("kmcheck", lambda: self.kmcheck(1)), ("user", self.close_device)]
+
+    def teardown(self) -> None:
+        klog_unsubscribe(self._on_line)
+        super().teardown()
+
+    def check(self) -> None:
+        leaving = log_lines(LEAVING)
+        unhandled = sum(int(m.group(1)) for m in log_lines(UNHANDLED))
+        host = bool(log_lines(HOST_RECOVERY))
+        pe = self.zdev.pending_errs
+        fn = self.host.fw.function(FID)
+        assert not (leaving and host), "an event both left to userspace and recovered by the host"
+        assert unhandled == len(leaving), f"{len(leaving)} left to userspace, {unhandled} counted at close"
+        assert pe.count == 0 and not pe.mediated_recovery, "records or mediated recovery left after close"
+        assert len(self.still_on) == len(leaving)
+        stale = self.still_on == [False]
+        if stale:
+            assert fn.error, "a stale decision, yet the function left the error state"
+            # the next open's reset brings the function back
+            self.fd = syscalls.open(self.path)
+            self.fds.append(self.fd)
+            self.bind_device()
+            assert not fn.error and fn.enabled, "the next open did not recover the function"
+        elif not leaving and not host:
+            assert self.stale(), "the event was neither stored, recovered by the host, nor stale"
+        self.outcome = (
+            "left to user-space after the close (stale decision): counted, function in error until reopened"
+            if stale
+            else "stored, counted at close"
+            if leaving
+            else "recovered by the host"
+            if host
+            else "ignored: stale handle"
+        )
+
+
+class _Kasan:
+    """A use-after-free detector for the objects a scenario watches (what KASAN
+    reports in the kernel): a read of an object after it was freed is recorded with
+    the reading function and both tasks.  Exists only in Python."""
+
+    def __init__(self) -> None:
+        self.freed: dict[int, str] = {}  # id of a freed object -> the task that freed it
+        self.reports: list[str] = []
+        self.seen: dict[str, list[bool]] = {}  # task -> per read of the pointer: non-NULL?
+
+    def check_read(self, obj: object, what: str) -> None:
+        freer = self.freed.get(id(obj))
+        if freer is not None:
+            fn = sys._getframe(2).f_code.co_name
+            self.reports.append(
+                f"BUG: KASAN: slab-use-after-free in {fn}: {get_current().name} reads {what} "
+                f"freed by {freer}"
+            )
+
+
+#: the detector of the scenario being run (one kernel, one scenario per process)
+_kasan: _Kasan | None = None
+
+_VDEV_STATE: Any = vfio_pci_core_device.__dict__["pci_saved_state"]  # the attrs slot
+
+
+def _get_vdev_state(vdev: vfio_pci_core_device) -> Any:
+    schedpoint.sched_point(schedpoint.SP_READ, (vdev, "pci_saved_state"))
+    value = _VDEV_STATE.__get__(vdev)
+    if _kasan is not None:
+        _kasan.seen.setdefault(get_current().name, []).append(value is not None)
+    return value
+
+
+def _set_vdev_state(vdev: vfio_pci_core_device, state: Any) -> None:
+    old = _VDEV_STATE.__get__(vdev)
+    # storing NULL over a state is where every caller kfree()s it (the state's
+    # memory is written too)
+    writes: tuple[object, ...] = ((vdev, "pci_saved_state"),) + ((old,) if old is not None else ())
+    schedpoint.sched_access(writes=writes)
+    old = _VDEV_STATE.__get__(vdev)
+    if state is None and old is not None and _kasan is not None:
+        _kasan.freed[id(old)] = get_current().name
+    _VDEV_STATE.__set__(vdev, state)
+
+
+class _WatchedVdev(vfio_pci_core_device):
+    """``struct vfio_pci_core_device`` whose ``pci_saved_state`` pointer is watched:
+    every read and write of it is a scheduling point (as KCSAN instruments every
+    access), and storing NULL over a state frees it."""
+
+    __slots__ = ()
+    pci_saved_state = property(_get_vdev_state, _set_vdev_state)
+
+
+def _state_field(name: str) -> property:
+    slot: Any = pci_saved_state.__dict__[name]
+
+    def get(state: pci_saved_state) -> Any:
+        schedpoint.sched_point(schedpoint.SP_READ, state)
+        if _kasan is not None:
+            _kasan.check_read(state, f"struct pci_saved_state.{name}")
+        return slot.__get__(state)
+
+    def set_(state: pci_saved_state, value: Any) -> None:
+        slot.__set__(state, value)
+
+    return property(get, set_)
+
+
+class _WatchedSavedState(pci_saved_state):
+    """``struct pci_saved_state`` whose reads are scheduling points and checked
+    against its being freed."""
+
+    __slots__ = ()
+    config_space = _state_field("config_space")
+    cap = _state_field("cap")
+
+
+class ResetDoneVsClose(_Machine):
+    """A reset through the PCI core (the function's sysfs ``reset``) while the
+    device is closed: v17 6/7's ``reset_done`` against the close freeing the state.
+
+    v17 6/7 adds ``vfio_pci_core_aer_reset_done()``: after every reset of the
+    function through the PCI core (``pci_dev_restore()``), with the device lock
+    held, it loads ``vdev->pci_saved_state`` (the state saved at open) back into the
+    device.  Closing the device frees that state in ``vfio_pci_core_disable()``
+    (``pci_load_and_free_saved_state()``) holding the ``dev_set`` lock, not the
+    device lock.  A reset from outside the device's file -- the administrator
+    writing 1 to the function's sysfs ``reset`` attribute: ``reset_store()`` ->
+    ``pci_reset_function()`` -- racing with the last close can read the pointer,
+    lose the CPU, and read the state after the close freed it.  Raised on v18 3/4
+    (the same patch) by the automated review Alex Williamson forwarded, and
+    acknowledged by Farhan Ali: "The reset_done() callback is called with pci
+    device lock held, but it might not be enough to protect against the race and
+    so we need to grab the dev_set->lock here?"
+    (Message-ID <9fa7db8b-704d-46af-a68d-bc61e85ad4b4@linux.ibm.com>).
+
+    The pointer and the state's memory are watched by the scenario (every access
+    a scheduling point; the state freed when NULL is stored over it; a read of
+    freed state recorded as KASAN would report it).  Invariant: no use after free;
+    the reset returns 0; the device ends closed with its state freed.  Expected
+    finding on v17 (:meth:`expected_finding`); the series as merged dropped
+    ``reset_done``, so the race is gone and every schedule must pass there.
+    """
+
+    name = "reset-done-vs-close"
+    #: both threads access config space a hundred times each (the reset saves and
+    #: restores it, the close restores it): the orders of those raw-spinlock
+    #: sections are not explored here (config-space accesses of different threads
+    #: are taken to commute, as without --load-store), only the watched pointer,
+    #: the state's memory and every other lock
+    ATOMIC_LOCKS: ClassVar[frozenset[str]] = frozenset({"pci_lock"})
+
+    @classmethod
+    def expected_finding(cls) -> str | None:
+        """The failure this kernel is known to have, as the start of the failure's
+        message (``None``: none)."""
+        if vfio_pci_core_err_handlers.reset_done is None:
+            return None
+        return "BUG: KASAN: slab-use-after-free in pci_load_saved_state"
+
+    def setup(self) -> None:
+        global _kasan
+        super().setup()
+        self.pdev = pdev_of(FID)
+        self.vdev: vfio_pci_core_device = dev_get_drvdata(self.pdev.dev)
+        self.kasan = _kasan = _Kasan()
+        state = self.vdev.pci_saved_state
+        assert isinstance(state, pci_saved_state), "the open saved no state"
+        state.__class__ = _WatchedSavedState
+        self.vdev.__class__ = _WatchedVdev
+
+    def threads(self) -> Sequence[tuple[str, Callable[[], None]]]:
+        self.reset_rc: int | None = None
+
+        def admin() -> None:
+            # reset_store(): echo 1 > /sys/bus/pci/devices/0000:00:00.0/reset
+            self.reset_rc = pci_reset_function(self.pdev)
+
+        return [("admin", admin), ("user", self.close_device)]
+
+    def check(self) -> None:
+        assert not self.kasan.reports, self.kasan.reports[0]
+        assert self.reset_rc == 0, f"pci_reset_function: {self.reset_rc}"
+        assert _VDEV_STATE.__get__(self.vdev) is None, "the state was not freed at close"
+        core = any(ln.text.endswith(": reset done") for ln in dmesg())
+        seen = self.kasan.seen.get("admin", [])
+        self.outcome = (
+            "no reset_done: the PCI core logs reset done"
+            if core
+            else "reset_done loaded the open-time state"
+            if seen == [True, True]
+            else "reset_done found the state freed (NULL)"
+        )
+
+    def teardown(self) -> None:
+        global _kasan
+        _kasan = None
+        if type(self.vdev) is _WatchedVdev:
+            object.__setattr__(self.vdev, "__class__", vfio_pci_core_device)
+        super().teardown()
+
+
 #: name -> scenario class (a factory of scenarios)
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "error-vs-close": ErrorVsClose,
     "two-readers": TwoReaders,
     "reset-vs-event": ResetVsEvent,
     "open-vs-error": OpenVsError,
+    "reset-done-vs-close": ResetDoneVsClose,
+    "stale-mediated-recovery": StaleMediatedRecovery,
 }

@@ -49,11 +49,11 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_replay_with_load_store_reaches_open_ok_stored_delivered(capsys: pytest.CaptureFixture[str]) -> None:
     """The success path of the open-vs-error docstring: the open's reset done, the
-    error injected, kmcheck stores the record under mediated recovery, the GET
-    delivers it."""
-    assert main(["open-vs-error", "--load-store", "--replay", "user*584 fw*3 kmcheck*27 user*9"]) == 0
+    error injected, kmcheck stores the record under mediated recovery, the program
+    asks which uAPI the kernel has (GET_INFO), the GET delivers it."""
+    assert main(["open-vs-error", "--load-store", "--replay", "user*590 fw*3 kmcheck*27 user*8"]) == 0
     assert capsys.readouterr().out == (
-        "open-vs-error: user*584 fw*3 kmcheck*27 user*9: 623 steps, open ok, stored, delivered\n"
+        "open-vs-error: user*590 fw*3 kmcheck*27 user*8: 628 steps, open ok, stored, delivered\n"
     )
 
 
@@ -62,7 +62,28 @@ def test_replay_without_load_store_reaches_open_ok_stored_delivered(
 ) -> None:
     """The same outcome with the default options: the run exists (the user's open
     completes before the error), though the search does not pick it (--help)."""
-    assert main(["open-vs-error", "--replay", "user*442 fw*3 kmcheck*27 user*9"]) == 0
+    assert main(["open-vs-error", "--replay", "user*447 fw*3 kmcheck*27 user*8"]) == 0
     assert capsys.readouterr().out == (
-        "open-vs-error: user*442 fw*3 kmcheck*27 user*9: 481 steps, open ok, stored, delivered\n"
+        "open-vs-error: user*447 fw*3 kmcheck*27 user*8: 485 steps, open ok, stored, delivered\n"
     )
+
+
+def test_an_expected_finding_passes_only_when_found(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["reset-done-vs-close"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("reset-done-vs-close: 7 schedules (exhaustive over the visible operations,")
+    assert out[3] == (
+        "  EXPECTED FINDING on this kernel, in 2 of 7 schedules: invariant: BUG: KASAN: "
+        "slab-use-after-free in pci_load_saved_state: admin reads struct pci_saved_state.cap freed by user"
+    )
+    assert out[4] == "  schedule: admin*71 user*66 admin*32"
+    # expecting a finding the race does not have fails the run
+    monkeypatch.setattr(
+        SCENARIOS["reset-done-vs-close"], "expected_finding", classmethod(lambda cls: "BUG: something else")
+    )
+    assert main(["reset-done-vs-close"]) == 1
+    out, err = capsys.readouterr()
+    assert "  the expected finding on this kernel was NOT found: BUG: something else\n" in out
+    assert err == "1 of 1 races failed or were not explored exhaustively\n"

@@ -4,12 +4,14 @@ update, and that a failing schedule replays."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 
 import pytest
 
-from kernel.lib import lockdep, schedpoint
+from kernel.lib import delay, lockdep, schedpoint
 from kernel.lib.mutex import Mutex, mutex_lock, mutex_trylock, mutex_unlock
+from kernel.lib.sched import get_current, task_struct
 from sim.explore.explorer import Explorer, format_schedule, parse_schedule
 
 
@@ -190,6 +192,48 @@ def test_no_explorer_means_no_scheduling() -> None:
     mutex_unlock(m)
 
 
+def test_explored_threads_are_green_threads_of_the_callers_os_thread_each_its_own_task() -> None:
+    seen: list[tuple[str, int, object]] = []
+
+    def body(name: str) -> Callable[[Toy], None]:
+        def run(t: Toy) -> None:
+            mutex_lock(t.a)
+            me = get_current()
+            assert isinstance(me, task_struct)
+            seen.append((name, threading.get_ident(), me.name))
+            assert t.a.owner is me
+            mutex_unlock(t.a)
+
+        return run
+
+    r = Explorer(factory({"p": body("p"), "q": body("q")})).explore()
+    assert (r.runs, r.complete, r.failures) == (2, True, [])
+    main = threading.get_ident()
+    assert sorted(seen) == [("p", main, "p"), ("p", main, "p"), ("q", main, "q"), ("q", main, "q")]
+    assert get_current() is threading.current_thread()  # the caller's own task again
+
+
+def test_delays_of_an_explored_run_advance_the_clock_without_yielding() -> None:
+    calls: list[float] = []
+    delay.set_sleep_hook(calls.append)
+    clock: list[float] = []
+
+    def sleeper(t: Toy) -> None:
+        mutex_lock(t.a)
+        delay.msleep(100)
+        clock.append(delay.ktime_get_ms())
+        mutex_unlock(t.a)
+
+    r = Explorer(factory({"p": sleeper, "q": sleeper})).explore()
+    assert (r.runs, r.failures) == (2, [])
+    assert calls == []  # no yield while explored
+    assert delay.clock.sleep_hook == calls.append  # the hook is back afterwards
+    delay.msleep(1)
+    assert calls == [1.0]
+    assert sorted(clock)[-1] == 400.0  # two runs of two 100 ms sleeps, the clock never reset
+    delay.set_sleep_hook(None)
+
+
 def outcome_sets(
     bodies: dict[str, Callable[[Toy], None]], reduction: bool
 ) -> tuple[set[tuple[object, ...]], int]:
@@ -251,3 +295,33 @@ def test_two_reads_commute_a_write_does_not() -> None:
     seen, runs = outcome_sets({"p": read_then_write, "q": reader}, reduction=True)
     assert seen == {(1, ("saw 0",)), (1, ("saw 1",))}
     assert runs == 2  # the reader before the write, or after: its order with p's read is free
+
+
+def test_atomic_locks_are_not_scheduling_points_but_may_not_be_held_across_one() -> None:
+    bodies = {"p": locked_append("a", "p"), "q": locked_append("a", "q")}
+    assert Explorer(factory(bodies)).explore().runs == 2
+
+    def atomic_a() -> Toy:
+        toy = Toy(bodies, lambda t: None)
+        toy.ATOMIC_LOCKS = frozenset({"toy_a"})  # type: ignore[attr-defined]
+        return toy
+
+    r = Explorer(atomic_a, require_race=False).explore()
+    assert (r.runs, r.failures, r.max_steps_seen) == (1, [], 2)  # only the two starts
+
+    def held_across_b(t: Toy) -> None:
+        mutex_lock(t.a)
+        mutex_lock(t.b)  # a scheduling point inside the atomic section
+        mutex_unlock(t.b)
+        mutex_unlock(t.a)
+
+    def atomic_a_broken() -> Toy:
+        toy = Toy({"p": held_across_b, "q": held_across_b}, lambda t: None)
+        toy.ATOMIC_LOCKS = frozenset({"toy_a"})  # type: ignore[attr-defined]
+        return toy
+
+    # p takes a (no point), stops at b's acquire; q then tries a: a failure, not a hang
+    run = Explorer(atomic_a_broken).run("p p q")
+    assert [(f.kind, f.message) for f in run.failures] == [
+        ("explorer", "q: toy_a is atomic in this race but held by p across a scheduling point")
+    ]
