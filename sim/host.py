@@ -70,8 +70,11 @@ class Host:
         fw.boot(**config)
         return cls(fw)
 
-    def shutdown(self) -> None:
-        self.fw.shutdown()
+    def shutdown(self, wait: bool = True) -> None:
+        """Take the kernel off the machine; ``wait=False``: without waiting for the
+        kernel to handle the events raised so far (a run a schedule explorer unwound
+        half-way, whose event thread will never handle them)."""
+        self.fw.shutdown(wait)
 
     def pdev(self, fid: int) -> pci_dev:
         """The ``pci_dev`` the kernel made for function ``fid``."""

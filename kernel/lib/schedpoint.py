@@ -37,6 +37,7 @@ __all__ = [
     "SP_ACCESS",
     "SP_READ",
     "SP_WRITE",
+    "MACHINE_EVENTS",
     "Access",
     "SP_ACQUIRE",
     "SP_DOWN_READ",
@@ -78,6 +79,26 @@ SP_ACCESS: Final = "access"
 SP_READ: Final = "read"
 #: a write of one object
 SP_WRITE: Final = "write"
+
+
+class _Token:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+#: The machine's events as the programs above the kernel can observe them: an error
+#: or availability event the firmware raises *writes* it, and a program entering the
+#: kernel (open, ioctl, read, write, close of a device file) *reads* it.  It orders
+#: such an event against each entry of a program into the kernel, so the explorer
+#: tries the event before and after every system call of a race's program (the
+#: error after the open has completed, say) even where nothing the search sees
+#: inside the call conflicts with it (a reset done through config space alone).
+MACHINE_EVENTS: Final = _Token("machine events")
 
 
 class Access:

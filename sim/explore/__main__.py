@@ -25,12 +25,14 @@ granularity, but the searches of error-vs-close and open-vs-error then run to
 thousands of schedules).
 
 Without ``--load-store`` the search assumes that a config-space access never
-observes a firmware state change made by another thread of the race.  That
-assumption, not an unannounced kernel field, is why open-vs-error's "open ok,
-stored, queued" and "open ok, stored, delivered" are not among its outcomes: the
-open's FLR reaches the function only through config space, so nothing the search
-sees orders the open before the error's injection (``--replay 'user*447 fw*3
-kmcheck*27 user*8'`` runs that order).
+observes a firmware state change made by another thread of the race *inside one
+system call*: a program's entry into the kernel (open, ioctl, read, write, close)
+reads the machine's events and the firmware's error and availability events write
+them (``schedpoint.MACHINE_EVENTS``), so every such event is tried before and after
+each system call of the race's programs.  That is what puts open-vs-error's "open ok,
+stored, queued" and "open ok, stored, delivered" among its outcomes (the open's FLR
+reaches the function only through config space).  An event landing in the middle of
+a system call's config-space accesses is explored only with ``--load-store``.
 """
 
 from __future__ import annotations

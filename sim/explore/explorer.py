@@ -41,8 +41,13 @@ dependencies) the state before the first is made to try the other thread too.
    of the function's state (handles, enable/error/blocked state), its config space
    and the event queue (:mod:`sim.zpci.firmware`); every access to a guarded kernel
    field (:mod:`kernel.lib.context_analysis`), checked against the locks held.
-   Unannounced shared kernel data (a field nobody has declared ``guarded_by``) is
-   outside the model: a race on it is not found.
+   Config space is announced only with ``--load-store`` (``LOAD_STORE``); without
+   it, a program's entry into the kernel (each system call of the userspace entry)
+   reads ``schedpoint.MACHINE_EVENTS``, which the firmware's error and availability
+   events write, so such an event is ordered against every system call but not
+   against the config accesses inside one.  Unannounced shared kernel data (a field
+   nobody has declared ``guarded_by``) is outside the model: a race on it is not
+   found.
 2. *A step is atomic*: its effect happens after the explorer lets it go and before
    the thread's next scheduling point, and the footprint names everything it reads
    and writes (a firmware instruction is atomic under the firmware's lock).
@@ -129,7 +134,9 @@ class Scenario(Protocol):
         """End-state invariants of a completed run; raise AssertionError."""
 
     def teardown(self) -> None:
-        """Close what setup opened (unscheduled)."""
+        """Close what setup opened (unscheduled).  After a run cut short the explorer
+        first sets ``unwound = True`` on the scenario: work its threads left unfinished
+        (events nobody will handle) is not to be waited for."""
 
 
 @attrs.define
@@ -628,6 +635,7 @@ class Explorer:
             lockdep.reports.clear()
             bug.warnings.clear()
             try:
+                setattr(scenario, "unwound", True)  # noqa: B010 (not in the Scenario protocol)
                 scenario.teardown()
             except Exception:  # the state of an unwound run
                 pass

@@ -58,7 +58,7 @@ import operator
 import os
 from typing import Any, Final
 
-from kernel.lib import fs
+from kernel.lib import fs, schedpoint
 from kernel.lib.errno import IS_ERR
 from kernel.lib.uaccess import clear_faults, make_fault, map_user, unmap_user
 from sim import timeline
@@ -74,8 +74,17 @@ def _raise(err: int, path: str | None = None) -> None:
     raise OSError(err, os.strerror(err), path)
 
 
+def _enter_kernel() -> None:
+    """A program enters the kernel: under a schedule explorer a scheduling point that
+    reads :data:`~kernel.lib.schedpoint.MACHINE_EVENTS`, so the machine's events are
+    tried before and after each system call (nothing when no explorer runs)."""
+    if schedpoint.active is not None:
+        schedpoint.sched_access((schedpoint.MACHINE_EVENTS,), ())
+
+
 def open(path: str, flags: int = os.O_RDWR, mode: int = 0o777) -> int:
     """open(2) of a kernel device node; returns a descriptor number."""
+    _enter_kernel()
     filp = fs.filp_open(path)
     if IS_ERR(filp):
         _raise(-filp.err, path)
@@ -169,6 +178,7 @@ def _ioctl_arg(arg: object, mutate_flag: bool) -> tuple[int | Buffer, bool]:
 def ioctl(fd: int, request: int, arg: int | bytes | Buffer = 0, mutate_flag: bool = True) -> Any:
     """ioctl(2) with ``fcntl.ioctl``'s signature, conversions and results."""
     fd = _fildes(fd)
+    _enter_kernel()
     filp = fs.fget(fd)
     if filp is None:
         return fcntl.ioctl(fd, request, arg, mutate_flag)
@@ -217,6 +227,7 @@ def _ioctl(filp: fs.file, request: int, arg: int | Buffer, copy_back: bool) -> A
 
 def pread(fd: int, n: int, offset: int) -> bytes:
     """pread(2) with ``os.pread``'s signature and results."""
+    _enter_kernel()
     filp = fs.fget(fd)
     if filp is None:
         return os.pread(fd, n, offset)
@@ -241,6 +252,7 @@ def pread(fd: int, n: int, offset: int) -> bytes:
 
 def pwrite(fd: int, data: bytes | Buffer, offset: int) -> int:
     """pwrite(2) with ``os.pwrite``'s signature and results."""
+    _enter_kernel()
     filp = fs.fget(fd)
     if filp is None:
         return os.pwrite(fd, data, offset)
@@ -278,6 +290,7 @@ def eventfd_read(fd: int) -> int:
 
 def close(fd: int) -> None:
     """close(2)."""
+    _enter_kernel()
     if _kernel_file(fd) is None:
         os.close(fd)
         return

@@ -400,11 +400,13 @@ class ZpciFirmware:
         machine_install(self)
         start_kernel(**config)
 
-    def shutdown(self) -> None:
-        """Take the kernel off this machine (the next boot has no zPCI machine)."""
+    def shutdown(self, wait: bool = True) -> None:
+        """Take the kernel off this machine (the next boot has no zPCI machine), after
+        waiting for the kernel to handle the events raised so far (unless not ``wait``)."""
         from kernel.s390.machine import machine, machine_remove
 
-        self.wait_events_handled()
+        if wait:
+            self.wait_events_handled()
         if machine() is self:
             machine_remove()
 
@@ -467,7 +469,7 @@ class ZpciFirmware:
         failed.  ``fh`` overrides the handle in the event (a stale one, say); extra
         keywords fill the other CCDF fields."""
         fn0 = self.functions.get(fid)
-        self._visible(writes=(fn0, _all(fn0), self.events))
+        self._visible(writes=(fn0, _all(fn0), self.events, schedpoint.MACHINE_EVENTS))
         with self._lock:
             fn = self.functions.get(fid)
             handle = fh if fh is not None else (fn.fh if fn is not None else 0)
@@ -485,7 +487,7 @@ class ZpciFirmware:
         current handle, changing its state as the PEC says: 0x0301 configured, 0x0302
         standby, 0x0304 standby (hard deconfigure), 0x0308 reserved; 0x0303 (a
         deconfiguration request) changes nothing."""
-        self._visible(writes=(self.functions.get(fid), self.events))
+        self._visible(writes=(self.functions.get(fid), self.events, schedpoint.MACHINE_EVENTS))
         with self._lock:
             fn = self.functions[fid]
             if pec == 0x0301:

@@ -132,8 +132,8 @@ def test_reset_done_vs_close_finds_v17s_use_after_free_and_replays_it() -> None:
     result = ex.explore()
     assert (result.runs, result.complete) == (7, True)
     assert [(f.kind, f.message, format_schedule(f.schedule)) for f in result.failures] == [
-        ("invariant", f"{UAF}.cap freed by user", "admin*71 user*66 admin*32"),
-        ("invariant", f"{UAF}.config_space freed by user", "admin*70 user*66 admin*33"),
+        ("invariant", f"{UAF}.cap freed by user", "admin*71 user*67 admin*32"),
+        ("invariant", f"{UAF}.config_space freed by user", "admin*70 user*67 admin*33"),
     ]
     assert result.outcomes == {
         "reset_done found the state freed (NULL)": 3,
@@ -141,12 +141,12 @@ def test_reset_done_vs_close_finds_v17s_use_after_free_and_replays_it() -> None:
     }
     # the pinned schedule: reset_done read the pointer (non-NULL) and passed it to
     # pci_load_saved_state(); the close loaded and freed the state; the load reads it
-    replay = ex.run("admin*70 user*66 admin*33")
+    replay = ex.run("admin*70 user*67 admin*33")
     assert [(f.kind, f.message) for f in replay.failures] == [
         ("invariant", f"{UAF}.config_space freed by user")
     ]
     first = ex.run("admin*103")  # the whole reset (103 steps), then the close: no race
-    assert (format_schedule(first.schedule), first.failures) == ("admin*103 user*56", [])
+    assert (format_schedule(first.schedule), first.failures) == ("admin*103 user*57", [])
 
 
 def test_reset_done_vs_close_passes_without_reset_done(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -166,13 +166,13 @@ def test_stale_mediated_recovery_reaches_the_decision_the_reviewers_described() 
     there (counted at close, function left in error, the next open recovers it)."""
     ex = Explorer(SCENARIOS["stale-mediated-recovery"])
     result = ex.explore()
-    assert (result.failures, result.complete, result.runs) == ([], True, 7)
+    assert (result.failures, result.complete, result.runs) == ([], True, 14)
     stale = "left to user-space after the close (stale decision): counted, function in error until reopened"
     assert result.outcomes == {
         "ignored: stale handle": 1,
-        stale: 1,
-        "recovered by the host": 2,
-        "stored, counted at close": 3,
+        stale: 2,
+        "recovered by the host": 5,
+        "stored, counted at close": 6,
     }
     run = ex.run("fw*3 kmcheck*20 user*525 kmcheck*9")
     assert (run.outcome, run.failures) == (stale, [])
