@@ -37,7 +37,20 @@ def test_the_same_seed_draws_the_same_inputs(capsys: pytest.CaptureFixture[str])
     assert report(out1) != report(out3)
 
 
-def test_soak_picks_a_random_seed_and_prints_how_to_replay_it(capsys: pytest.CaptureFixture[str]) -> None:
+def test_soak_picks_a_random_seed_and_prints_how_to_replay_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seed comes from the system's random source (two draws here, fixed so that
+    the run's inputs -- and so tests/executed.txt -- are the same every time)."""
+    draws = iter([1234, 987654321])
+    asked: list[int] = []
+
+    class FixedRandom:
+        def getrandbits(self, k: int) -> int:
+            asked.append(k)
+            return next(draws)
+
+    monkeypatch.setattr(fuzz_main.random, "SystemRandom", FixedRandom)
     seeds = []
     for _ in range(2):
         rc, out, _ = run(capsys, "--soak")
@@ -45,7 +58,7 @@ def test_soak_picks_a_random_seed_and_prints_how_to_replay_it(capsys: pytest.Cap
         m = re.fullmatch(r"seed (\d+) \(replay: python -m tests\.fuzz --seed \1 -n 20\)", out[0])
         assert m is not None, out[0]
         seeds.append((m.group(1), report(out)))
-    assert seeds[0][0] != seeds[1][0]
+    assert [s for s, _ in seeds] == ["1234", "987654321"] and asked == [32, 32]
     # the printed seed replays the soak's inputs
     rc, out, _ = run(capsys, "--seed", seeds[0][0])
     assert rc == 0 and report(out) == seeds[0][1]
