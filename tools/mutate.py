@@ -716,7 +716,7 @@ def _is_module_level(m: Mutant, module: ast.Module) -> bool:
 class Runner:
     """Worker scratch trees and the pytest processes that run in them."""
 
-    def __init__(self, tree: Path, jobs: int, timeout_factor: float = 10.0) -> None:
+    def __init__(self, tree: Path, jobs: int, timeout_factor: float = 4.0) -> None:
         self.tree = tree
         self.jobs = jobs
         self.timeout_factor = timeout_factor
@@ -921,11 +921,13 @@ def _run_all(p: Plan, cov: Coverage, ns: argparse.Namespace) -> list[Result]:
             for i, f in enumerate(futs, 1):
                 r = f.result()
                 results.append(r)
-                if not ns.json and ns.progress:
+                if ns.progress:  # to stderr: stdout is the report (or the JSON)
                     mu = r.mutant
-                    _print(
+                    print(
                         f"[{i}/{len(futs)}] {r.status:8} {mu.path}:{mu.line} {mu.operator} "
-                        f"({r.tests_run} tests, {r.seconds:.1f} s)"
+                        f"({r.tests_run} tests, {r.seconds:.1f} s)",
+                        file=sys.stderr,
+                        flush=True,
                     )
     except KeyboardInterrupt:
         runner.stopping = True
@@ -1020,7 +1022,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--operator", action="append", choices=OPERATORS, help="only this operator (repeatable)")
     ap.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     ap.add_argument("--recollect", action="store_true", help="collect the coverage per test again")
-    ap.add_argument("--progress", action="store_true", help="a line per mutant as it finishes")
+    ap.add_argument("--progress", action="store_true", help="a line per mutant as it finishes (stderr)")
     ap.add_argument("--json", action="store_true", help="the report as one JSON object")
     ns = ap.parse_args(argv)
     if ns.jobs < 1:
