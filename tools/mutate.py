@@ -86,6 +86,10 @@ CACHE_VERSION = 1
 #: Source files that may be mutated (patched tests never are).
 MUTABLE = ("kernel/", "uapi/", "sim/")
 
+#: A test may take this long (seconds) plus 4x its time unmutated before it counts as
+#: hanging (tools/mutate_timeout.py); the whole run of a mutant gets 20 s + 4x.
+PER_TEST_MIN = 10.0
+
 #: Tests that only check that files are in step with each other, not behaviour.
 CHANGE_DETECTORS = ("tests/tools/",)
 
@@ -758,6 +762,8 @@ class Runner:
             original = target.read_bytes()
             target.write_bytes(m.apply(original))
             budget = 20.0 + self.timeout_factor * sum(durations.get(t, 0.1) for t in tests)
+            limits = {t: PER_TEST_MIN + self.timeout_factor * durations.get(t, 0.1) for t in tests}
+            (d / ".mutate-limits.json").write_text(json.dumps(limits))
             try:
                 status, killer = self._pytest(d, tests, budget)
             finally:
@@ -780,6 +786,8 @@ class Runner:
             "--no-header",
             "-rf",
             "--tb=no",
+            "-p",
+            "tools.mutate_timeout",
             *tests,
         ]
         p = subprocess.Popen(
@@ -808,6 +816,8 @@ class Runner:
             return "survived", ""
         if p.returncode == 1:
             m = re.search(r"^FAILED (\S+)", text, flags=re.M)
+            if m and "MutantTimeout" in text:
+                return "timeout", m[1]
             return "killed", m[1] if m else "a test failed"
         if p.returncode < 0 and self.stopping:
             raise KeyboardInterrupt
@@ -912,29 +922,28 @@ def run(ns: argparse.Namespace) -> int:
 def _run_all(p: Plan, cov: Coverage, ns: argparse.Namespace) -> list[Result]:
     runner = Runner(p.tree, ns.jobs)
     results: list[Result] = []
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=ns.jobs)
     try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=ns.jobs) as pool:
-            futs = [
-                pool.submit(runner.run, m, cov.tests_for(m, p.module_level[m.key]), cov.durations)
-                for m in p.mutants
-            ]
-            for i, f in enumerate(futs, 1):
-                r = f.result()
-                results.append(r)
-                if ns.progress:  # to stderr: stdout is the report (or the JSON)
-                    mu = r.mutant
-                    print(
-                        f"[{i}/{len(futs)}] {r.status:8} {mu.path}:{mu.line} {mu.operator} "
-                        f"({r.tests_run} tests, {r.seconds:.1f} s)",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-    except KeyboardInterrupt:
-        runner.stopping = True
-        for f in futs:
-            f.cancel()
-        raise
+        futs = [
+            pool.submit(runner.run, m, cov.tests_for(m, p.module_level[m.key]), cov.durations)
+            for m in p.mutants
+        ]
+        for i, f in enumerate(futs, 1):
+            r = f.result()
+            results.append(r)
+            if ns.progress:  # to stderr: stdout is the report (or the JSON)
+                mu = r.mutant
+                print(
+                    f"[{i}/{len(futs)}] {r.status:8} {mu.path}:{mu.line} {mu.operator} "
+                    f"({r.tests_run} tests, {r.seconds:.1f} s) {r.killer}",
+                    file=sys.stderr,
+                    flush=True,
+                )
     finally:
+        # On Ctrl-C: no new mutant starts, the running pytest processes are killed,
+        # and the scratch trees go; the work tree was never written.
+        runner.stopping = True
+        pool.shutdown(wait=False, cancel_futures=True)
         runner.close()
     return results
 
