@@ -62,6 +62,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -720,15 +721,23 @@ def _is_module_level(m: Mutant, module: ast.Module) -> bool:
 class Runner:
     """Worker scratch trees and the pytest processes that run in them."""
 
-    def __init__(self, tree: Path, jobs: int, timeout_factor: float = 4.0) -> None:
+    def __init__(
+        self, tree: Path, jobs: int, timeout_factor: float = 4.0, per_test_min: float = PER_TEST_MIN
+    ) -> None:
         self.tree = tree
         self.jobs = jobs
         self.timeout_factor = timeout_factor
+        self.per_test_min = per_test_min
         self.tmp = tempfile.TemporaryDirectory(prefix="zpcisim-mutate-")
         self.free: list[Path] = []
         self.lock = threading.Lock()
         self.procs: set[subprocess.Popen[bytes]] = set()
         self.stopping = False
+        # the per-test time limit plugin, importable whatever the tree holds
+        self.plugins = Path(self.tmp.name) / "plugins"
+        self.plugins.mkdir()
+        plugin = Path(__file__).with_name("mutate_timeout.py")
+        shutil.copy2(plugin, self.plugins / "zpcisim_mutate_timeout.py")
         for i in range(jobs):
             d = Path(self.tmp.name) / f"w{i}"
             S.copy_tree(tree, d)
@@ -762,7 +771,7 @@ class Runner:
             original = target.read_bytes()
             target.write_bytes(m.apply(original))
             budget = 20.0 + self.timeout_factor * sum(durations.get(t, 0.1) for t in tests)
-            limits = {t: PER_TEST_MIN + self.timeout_factor * durations.get(t, 0.1) for t in tests}
+            limits = {t: self.per_test_min + self.timeout_factor * durations.get(t, 0.1) for t in tests}
             (d / ".mutate-limits.json").write_text(json.dumps(limits))
             try:
                 status, killer = self._pytest(d, tests, budget)
@@ -787,13 +796,15 @@ class Runner:
             "-rf",
             "--tb=no",
             "-p",
-            "tools.mutate_timeout",
+            "zpcisim_mutate_timeout",
             *tests,
         ]
+        env = _env(d)
+        env["PYTHONPATH"] += os.pathsep + str(self.plugins)
         p = subprocess.Popen(
             cmd,
             cwd=d,
-            env=_env(d),
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -338,3 +338,17 @@ def test_command_line_usage_errors_exit_2() -> None:
     assert (r.returncode, r.stdout) == (0, "0 mutants\n")
     r = run("--patch", "99")
     assert (r.returncode, r.stderr) == (2, "mutate: no mutants: the filters match no line of the series\n")
+
+
+def test_a_mutant_that_makes_a_test_hang_is_killed_by_the_per_test_limit(tmp_path: Path) -> None:
+    body = "import time\n\n\ndef f():\n    done = True\n"
+    body += "    while not done:\n        time.sleep(0.01)\n    return 2\n"
+    tree = small_tree(tmp_path / "tree", body)
+    (m,) = M.generate("pkg/m.py", body.encode(), {5: 1}, ("constant",))
+    runner = M.Runner(tree, jobs=1, per_test_min=1.0)
+    try:
+        r = runner.run(m, ["tests/test_m.py::test_f_runs"], {"tests/test_m.py::test_f_runs": 0.01})
+    finally:
+        runner.close()
+    assert (r.status, r.killer) == ("timeout", "tests/test_m.py::test_f_runs")
+    assert r.seconds < 15
