@@ -30,7 +30,7 @@ from kernel.include.linux.pci import (
 from kernel.include.linux.pci_hotplug import hotplug_slot, hotplug_slot_ops
 from kernel.lib import delay
 from kernel.lib.device import device, device_lock, device_unlock
-from kernel.lib.printk import KERN_DEBUG, KERN_WARNING, dmesg
+from kernel.lib.printk import KERN_DEBUG, KERN_ERR, KERN_WARNING, dmesg
 from kernel.pci import pci, quirks
 from kernel.pci.access import pci_read_config_dword, pci_read_config_word, pci_write_config_dword
 from kernel.pci.pci_h import pci_dev_reset_methods
@@ -685,6 +685,33 @@ def test_config_accessible_reads_command_and_status() -> None:
     fn.set_accessible(False)
     assert not pci.pci_dev_config_accessible(dev, "save state")
     assert texts(KERN_WARNING) == [" 0000:00:00.0: Device config space inaccessible; unable to save state"]
+
+def klog(since: int = 0) -> list[tuple[int, str]]:
+    """The log with each line's level, so a line printed at the wrong level fails."""
+    return [(line.level, line.text) for line in dmesg()[since:]]
+
+
+def test_save_and_disable_powers_up_first_then_finds_the_function_inaccessible() -> None:
+    """v17 2/7 checks config space after the power-up to D0, where the save was
+    before the patch: a function in D3hot that became inaccessible is still asked
+    to go to D0 (which fails and marks it D3cold), then saving and disabling are
+    skipped, in this order."""
+    fn = PciFunction(0x1014, 0x04ED)
+    dev = RootBus().add(fn)
+    assert pci.pci_set_power_state(dev, PCI_D3hot) == 0
+    n = len(dmesg())
+    fn.set_accessible(False)
+    device_lock(dev.dev)
+    try:
+        pci.pci_dev_save_and_disable(dev)
+    finally:
+        device_unlock(dev.dev)
+    assert klog(n) == [
+        (KERN_ERR, " 0000:00:00.0: Unable to change power state from D3hot to D0, device inaccessible"),
+        (KERN_WARNING, " 0000:00:00.0: Device config space inaccessible; unable to save state"),
+    ]
+    assert dev.current_state == 4  # PCI_D3cold
+    assert not dev.state_saved
 
 
 # --- pci_try_reset_function / pci_reset_function ------------------------------------
