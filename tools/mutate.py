@@ -213,11 +213,17 @@ class Mutant:
     old: str
     new: str
     append: str = ""
+    nth: int = 1  # the same change made again later in the same function
 
     @property
     def key(self) -> str:
         """Names the mutant across edits elsewhere in the file (no line number)."""
-        return f"{self.path}::{self.function}::{self.operator}::{_squash(self.old)} -> {_squash(self.new)}"
+        text = f"{_squash(self.old)} -> {_squash(self.new)}"
+        if len(text) > 100:  # a long statement: its start, and a hash of the whole change
+            digest = hashlib.sha1(f"{self.old}\0{self.new}".encode()).hexdigest()[:10]
+            text = f"{_clip(_squash(self.old))} -> {_clip(_squash(self.new))} #{digest}"
+        nth = f" (occurrence {self.nth})" if self.nth > 1 else ""
+        return f"{self.path}::{self.function}::{self.operator}::{text}{nth}"
 
     def apply(self, source: bytes) -> bytes:
         out = source[: self.start] + self.new.encode() + source[self.end :]
@@ -229,6 +235,10 @@ class Mutant:
         a = source.decode().splitlines(keepends=True)
         b = self.apply(source).decode().splitlines(keepends=True)
         return "".join(difflib.unified_diff(a, b, f"a/{self.path}", f"b/{self.path}", n=2))
+
+
+def _clip(text: str, n: int = 40) -> str:
+    return text if len(text) <= n else text[:n] + "..."
 
 
 def _squash(text: str) -> str:
@@ -560,6 +570,11 @@ def generate(
             continue
         seen.add(text)
         out.append(m)
+    count: dict[str, int] = {}
+    for i, m in enumerate(out):
+        count[m.key] = count.get(m.key, 0) + 1
+        if count[m.key] > 1:
+            out[i] = attrs.evolve(m, nth=count[m.key])
     return out
 
 
@@ -912,6 +927,13 @@ def run(ns: argparse.Namespace) -> int:
         S.export(tree, series=ns.series)
         base = S._git(["rev-list", "--max-parents=0", "HEAD"], tree).split()[0]
         p = plan(tree, base, sdir, ns)
+        if ns.list and ns.json:
+            rows = [
+                {"key": m.key, "path": m.path, "line": m.line, "patch": m.patch, "operator": m.operator}
+                for m in p.mutants
+            ]
+            print(json.dumps(rows, indent=1))
+            return 0
         if ns.list:
             for m in p.mutants:
                 _print(

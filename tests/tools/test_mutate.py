@@ -352,3 +352,15 @@ def test_a_mutant_that_makes_a_test_hang_is_killed_by_the_per_test_limit(tmp_pat
         runner.close()
     assert (r.status, r.killer) == ("timeout", "tests/test_m.py::test_f_runs")
     assert r.seconds < 15
+
+
+def test_keys_are_unique_a_repeated_change_is_numbered_and_long_ones_hashed() -> None:
+    text = "def f(a):\n    if a:\n        return 0\n    return 0\n"
+    keys = [m.key for m in mutants(text, ops=("statement", "constant"))]
+    assert len(set(keys)) == len(keys)
+    assert "kernel/x.py::f::statement::return 0 -> pass (occurrence 2)" in keys
+    long = "def f():\n    g(" + ", ".join(f"arg{i}" for i in range(30)) + ")\n"
+    (m,) = mutants(long, ops=("statement",))
+    start = "kernel/x.py::f::statement::g(arg0, arg1, arg2, arg3, arg4, arg5, ar... -> pass #"
+    assert m.key.startswith(start)
+    assert len(m.key.rsplit("#", 1)[1]) == 10
