@@ -19,7 +19,8 @@ compare    swap a comparison: ``==``/``!=``, ``<``/``<=``, ``>``/``>=``, ``is``/
 constant   replace a constant: ``0`` -> ``1``, ``1`` -> ``0``, ``n`` -> ``n + 1``, ``True``/``False``
 errno      replace an errno: ``errno.ENOMSG`` -> ``errno.ENODATA``, ...
 statement  drop a statement (an early return too): it becomes ``pass``
-swap       swap two adjacent statements
+swap       swap two adjacent statements (not two call-free assignments that touch nothing the
+           other writes: that swap cannot change behaviour)
 loglevel   change a log level: ``pci_warn`` -> ``pci_info``, ``pr_err`` -> ``pr_warn``, ...
 unguard    remove a lock guard: ``with guard(mutex)(x):`` -> ``with nullcontext():``
 field      replace a field copy: ``a.fh = b.fh`` -> ``a.fh = b.fid`` (the next copy's field)
@@ -309,6 +310,45 @@ def _field_copy(stmt: ast.stmt) -> tuple[str, str] | None:
     return None
 
 
+def _stores_and_loads(s: ast.stmt) -> tuple[list[str], list[str]] | None:
+    """What a plain assignment writes and reads (as source text), or None for any
+    other statement, or one that calls something (a call may do anything)."""
+    if any(
+        isinstance(n, ast.Call | ast.Await | ast.Yield | ast.YieldFrom | ast.NamedExpr) for n in ast.walk(s)
+    ):
+        return None
+    if isinstance(s, ast.Assign):
+        targets, value = s.targets, s.value
+    elif isinstance(s, ast.AugAssign | ast.AnnAssign) and s.value is not None:
+        targets, value = [s.target], s.value
+    else:
+        return None
+    stores = [ast.unparse(t) for t in targets]
+    loads = [
+        ast.unparse(n) for n in ast.walk(value) if isinstance(n, ast.Name | ast.Attribute | ast.Subscript)
+    ]
+    if isinstance(s, ast.AugAssign):
+        loads += stores
+    for t in targets:  # a subscript or attribute target reads its base
+        loads += [ast.unparse(n) for n in ast.walk(t) if n is not t and isinstance(n, ast.expr)]
+    return stores, loads
+
+
+def _independent(s1: ast.stmt, s2: ast.stmt) -> bool:
+    """Two call-free assignments neither of which reads or writes what the other
+    writes: swapping them cannot change behaviour, so it is no mutant."""
+    a, b = _stores_and_loads(s1), _stores_and_loads(s2)
+    if a is None or b is None:
+        return False
+
+    def touches(written: list[str], used: list[str]) -> bool:
+        # reading "a" while the other writes "a.b" only takes a reference to the
+        # same object (there is no call to look at it in between)
+        return any(u == w or u.startswith((w + ".", w + "[")) for w in written for u in used)
+
+    return not (touches(a[0], b[0] + b[1]) or touches(b[0], a[0] + a[1]))
+
+
 def _int_text(old: str, value: int) -> str:
     return hex(value) if old.lower().startswith("0x") else str(value)
 
@@ -420,7 +460,7 @@ class _Generator(ast.NodeVisitor):
             ):
                 return
         t1, t2 = self.src.text(s1), self.src.text(s2)
-        if t1 == t2 or s1.col_offset != s2.col_offset:
+        if t1 == t2 or s1.col_offset != s2.col_offset or _independent(s1, s2):
             return
         a1, b1 = self.src.span(s1)
         a2, b2 = self.src.span(s2)

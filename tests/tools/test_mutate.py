@@ -88,11 +88,11 @@ def test_drop_statement_and_early_return_become_pass() -> None:
 
 
 def test_swap_of_adjacent_statements_and_field_copy() -> None:
+    # the two field copies are not swapped: independent call-free assignments
     got = changes(mutants(lines={13}, ops=("swap", "field")))
     with_block = M._squash(SNIPPET[SNIPPET.index("with") : SNIPPET.index("    err.fh")])
     assert got == [
         (6, "swap", f"{with_block} err.fh = ccdf.fh", f"err.fh = ccdf.fh {with_block}"),
-        (13, "swap", "err.fh = ccdf.fh err.fid = ccdf.fid", "err.fid = ccdf.fid err.fh = ccdf.fh"),
         (13, "field", "ccdf.fh", "ccdf.fid"),
     ]
 
@@ -364,3 +364,16 @@ def test_keys_are_unique_a_repeated_change_is_numbered_and_long_ones_hashed() ->
     start = "kernel/x.py::f::statement::g(arg0, arg1, arg2, arg3, arg4, arg5, ar... -> pass #"
     assert m.key.startswith(start)
     assert len(m.key.rsplit("#", 1)[1]) == 10
+
+
+def test_independent_assignments_are_not_swapped_dependent_ones_and_calls_are() -> None:
+    def swaps(body: str) -> list[str]:
+        text = "def f(a, b, c):\n" + textwrap.indent(body, "    ")
+        return [M._squash(m.new) for m in mutants(text, ops=("swap",))]
+
+    assert swaps("a.x += 1\na.y -= 1\n") == []  # different fields
+    assert swaps("a.x = b.x\na.y = b.y\n") == []
+    assert swaps("a.x = 1\nc = a.x\n") == ["c = a.x a.x = 1"]  # reads what the other wrote
+    assert swaps("a.x = 1\nc = a.x.y\n") == ["c = a.x.y a.x = 1"]
+    assert swaps("a.x = 1\na.x += 2\n") == ["a.x += 2 a.x = 1"]
+    assert swaps("a.x = 1\ng(b)\n") == ["g(b) a.x = 1"]  # a call may do anything
