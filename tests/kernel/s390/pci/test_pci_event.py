@@ -451,6 +451,44 @@ def test_store_pci_error_checks_the_flag_before_the_room_left(zmachine: Machine)
     assert klog(n) == []
     assert zdev.pending_errs.count == 4
 
+def test_the_record_is_queued_before_the_driver_is_told(zmachine: Machine) -> None:
+    """Store, then notify: when error_detected runs, on the recovery path and on
+    the permanent-failure path (zpci_event_io_failure), the record is queued."""
+    fw = zmachine()
+    drv = bind(error_detected=PCI_ERS_RESULT_CAN_RECOVER)
+    zdev = zdev_of(0x10)
+    zpci_start_mediated_recovery(zdev)
+    seen: list[int] = []
+    handlers = drv.driver.err_handler
+    assert handlers is not None and handlers.error_detected is not None
+    told = handlers.error_detected
+
+    def error_detected(pdev: object, state: object) -> object:
+        seen.append(zdev.pending_errs.count)
+        return told(pdev, state)  # type: ignore[arg-type]
+
+    handlers.error_detected = error_detected  # type: ignore[assignment]
+    inject(fw, pec=0x3A)
+    inject(fw, pec=0x40)
+    assert seen == [1, 2]
+
+
+def test_a_driver_that_disconnects_aborts_even_under_mediated_recovery(zmachine: Machine) -> None:
+    """The abort check comes before the hand-over to userspace: error_detected
+    answering DISCONNECT ends recovery as an abort, without the "Leaving recovery"
+    line; the abort then reports permanent failure (zpci_event_io_failure), which
+    stores the record a second time."""
+    fw = zmachine()
+    bind(error_detected=PCI_ERS_RESULT_DISCONNECT)
+    zdev = zdev_of(0x10)
+    zpci_start_mediated_recovery(zdev)
+
+    lines = inject(fw, pec=0x3A)
+
+    assert not any(line.endswith("to user-space") for line in lines)
+    assert fw.reports[0].text.splitlines()[1] == "status: failed (abort on detection)"
+    assert zdev.pending_errs.count == 2
+
 
 def test_event_with_a_stale_handle_is_ignored(zmachine: Machine) -> None:
     fw = zmachine()
