@@ -42,7 +42,8 @@ A mutant that no behaviour can tell apart from the original is *equivalent*; tho
 are listed, each with the reason, in ``tools/mutate_equivalent.toml``, and reviewed
 like code.  The run fails (exit 1) when a mutant survives that is not listed there,
 or when a listed one is killed or no longer made (a stale entry); exit 2 is a usage
-error.
+error.  A sample (``--sample``) does not run the listed ones (each would run all its
+tests to survive); the full run does.
 
     python -m tools.mutate                     # every mutant of v17 (a few minutes)
     python -m tools.mutate --sample 60         # a fixed sample (what CI runs)
@@ -987,18 +988,23 @@ def run(ns: argparse.Namespace) -> int:
         cov = collect(
             tree, files, ns.series, refresh=ns.recollect, log=(lambda s: None) if ns.json else _print
         )
-        results = _run_all(p, cov, ns)
+        skip = set(equivalents) if ns.sample is not None else set()
+        results = _run_all(p, cov, ns, skip)
     seconds = time.monotonic() - t_start
     return report(p, results, equivalents, ns, seconds)
 
 
-def _run_all(p: Plan, cov: Coverage, ns: argparse.Namespace) -> list[Result]:
+def _run_all(p: Plan, cov: Coverage, ns: argparse.Namespace, skip: set[str]) -> list[Result]:
+    """Run every mutant of the plan, but those whose key is in ``skip`` (listed as
+    equivalent; a sample does not spend minutes confirming that they survive)."""
     runner = Runner(p.tree, ns.jobs)
     results: list[Result] = []
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=ns.jobs)
     try:
         futs = [
             pool.submit(runner.run, m, cov.tests_for(m, p.module_level[m.key]), cov.durations)
+            if m.key not in skip
+            else pool.submit(Result, m, "not-run", 0, "", 0.0)
             for m in p.mutants
         ]
         for i, f in enumerate(futs, 1):
@@ -1025,7 +1031,7 @@ def report(
     p: Plan, results: list[Result], equivalents: dict[str, Equivalent], ns: argparse.Namespace, seconds: float
 ) -> int:
     killed = [r for r in results if r.status in ("killed", "timeout", "error")]
-    survived = [r for r in results if r.status in ("survived", "no-test")]
+    survived = [r for r in results if r.status in ("survived", "no-test", "not-run")]
     equivalent = [r for r in survived if r.mutant.key in equivalents]
     unexplained = [r for r in survived if r.mutant.key not in equivalents]
     killed_listed = [r for r in killed if r.mutant.key in equivalents]
