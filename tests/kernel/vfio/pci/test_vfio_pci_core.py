@@ -295,6 +295,27 @@ def test_reset_done_without_saved_state_does_nothing(machine: MachineFactory) ->
     assert pci_read_config_dword(pdev, PCI_BASE_ADDRESS_0)[1] == 0xB0000000
     assert len(dmesg()) == before
 
+def test_two_resets_in_a_row_then_a_close(machine: MachineFactory) -> None:
+    """Repetition: a second VFIO_DEVICE_RESET right after the first restores the
+    state saved at open again (reset_done loads it each time, the copy stays), and
+    the close after them frees it."""
+    fn = PciFunction(0x1AF4, 0x1041)
+    m = machine({FID: fn})
+    pdev, vdev = m.bound()
+    pci_write_config_dword(pdev, PCI_BASE_ADDRESS_0, 0xA0000000)
+    fd = m.open(vdev)
+    resets = len(fn.resets)
+
+    for changed in (0xB0000000, 0xC0000000):
+        pci_write_config_dword(pdev, PCI_BASE_ADDRESS_0, changed)
+        assert syscalls.ioctl(fd, V.VFIO_DEVICE_RESET) == 0
+        assert pci_read_config_dword(pdev, PCI_BASE_ADDRESS_0)[1] == 0xA0000000
+        assert vdev.pci_saved_state is not None
+
+    assert fn.resets[resets:] == ["flr", "flr"]
+    syscalls.close(fd)
+    assert vdev.pci_saved_state is None
+
 
 def test_device_feature_13_is_dispatched_to_zdev_and_enotty_without_zdev_kvm(
     machine: MachineFactory,
