@@ -180,3 +180,16 @@ def test_get_pending_error_holds_pending_errs_lock_even_on_an_empty_queue(machin
     finally:
         mutex_unlock(outer)
     assert ("test_outer", "zdev->pending_errs_lock") in {(e.held, e.taken) for e in lockdep.lockdep_edges()}
+
+def test_get_pending_error_returns_0_with_the_oldest_record(machine: MachineFactory) -> None:
+    """zpci_get_pending_error() answers 0 (an int, as the C) with the record copied
+    out, then -ENOMSG."""
+    m, _ = opened(machine)
+    m.fw.inject_error(FID, pec=0x3A, faddr=0x1000)
+    assert m.fw.wait_events_handled()
+    ccdf = zpci_ccdf_err()
+
+    rc = zpci_get_pending_error(zdev_of(FID), ccdf)
+
+    assert (type(rc), rc, ccdf.pec, ccdf.faddr) == (int, 0, 0x3A, 0x1000)
+    assert zpci_get_pending_error(zdev_of(FID), ccdf) == -errno.ENOMSG
