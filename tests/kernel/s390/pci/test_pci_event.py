@@ -489,6 +489,43 @@ def test_a_driver_that_disconnects_aborts_even_under_mediated_recovery(zmachine:
     assert fw.reports[0].text.splitlines()[1] == "status: failed (abort on detection)"
     assert zdev.pending_errs.count == 2
 
+def test_permanent_failure_tells_the_driver_under_the_device_lock(zmachine: Machine) -> None:
+    """zpci_event_io_failure() stores the record, then calls error_detected with the
+    device lock held (pci_dev_lock), as the recovery path does."""
+    fw = zmachine()
+    drv = bind(error_detected=PCI_ERS_RESULT_CAN_RECOVER)
+    zdev = zdev_of(0x10)
+    zpci_start_mediated_recovery(zdev)
+    seen: list[tuple[int, object]] = []
+    handlers = drv.driver.err_handler
+    assert handlers is not None and handlers.error_detected is not None
+    told = handlers.error_detected
+
+    def error_detected(pdev: object, state: object) -> object:
+        seen.append((zdev.pending_errs.count, pdev.dev.mutex.owner))  # type: ignore[attr-defined]
+        return told(pdev, state)  # type: ignore[arg-type]
+
+    handlers.error_detected = error_detected  # type: ignore[assignment]
+    inject(fw, pec=0x40)
+    assert len(seen) == 1
+    count, owner = seen[0]
+    assert count == 1
+    assert owner is not None and owner is not threading.current_thread()  # the event thread holds it
+
+
+def test_permanent_failure_with_a_driver_without_error_detected_only_stores(zmachine: Machine) -> None:
+    """A driver with error handlers but no error_detected is not called on the
+    permanent-failure path; the record is still stored for userspace."""
+    fw = zmachine()
+    drv = bind(error_detected=None)
+    zdev = zdev_of(0x10)
+    zpci_start_mediated_recovery(zdev)
+    inject(fw, pec=0x40)
+    assert drv.calls == []
+    assert zdev.pending_errs.count == 1
+    assert zdev.pending_errs.err[0].pec == 0x40
+    assert pdev_of(0x10).dev.mutex.owner is None  # the event path got to its unlock
+
 
 def test_event_with_a_stale_handle_is_ignored(zmachine: Machine) -> None:
     fw = zmachine()
