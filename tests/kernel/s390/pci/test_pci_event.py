@@ -526,6 +526,17 @@ def test_permanent_failure_with_a_driver_without_error_detected_only_stores(zmac
     assert zdev.pending_errs.err[0].pec == 0x40
     assert pdev_of(0x10).dev.mutex.owner is None  # the event path got to its unlock
 
+def test_permanent_failure_with_a_driver_without_error_handlers_only_stores(zmachine: Machine) -> None:
+    """... nor is a driver with no error handlers at all."""
+    fw = zmachine()
+    drv = bind(err_handler=False)
+    zdev = zdev_of(0x10)
+    zpci_start_mediated_recovery(zdev)
+    inject(fw, pec=0x40)
+    assert drv.calls == []
+    assert zdev.pending_errs.count == 1
+    assert pdev_of(0x10).dev.mutex.owner is None
+
 
 def test_event_with_a_stale_handle_is_ignored(zmachine: Machine) -> None:
     fw = zmachine()
