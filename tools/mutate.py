@@ -30,7 +30,8 @@ Which tests run against a mutant: those that execute its line, from coverage.py 
 one dynamic context per test, collected once per tree (a hash of its sources) and
 cached in ``.mutate-cache/``.  A line that runs only when its module is imported (a
 constant, a structure's fields) is tested by every test that runs any code of that
-file.  Lines that only the guest process runs are not seen by the coverage of the
+file, and by the tests of its mirror (``test_vfio.py`` for ``uapi/linux/vfio.py``).
+Lines that only the guest process runs are not seen by the coverage of the
 test process; such a mutant shows as "no test".  Fastest tests first, stopping at
 the first failure.  Change-detector tests are not used: ``tests/tools/`` (the series
 reverse-applies, the docs and the mapping table are in step with the code).
@@ -670,6 +671,10 @@ class Coverage:
         if module_level:
             for ts in by_line.values():
                 tests.update(ts)
+            # and the file's own tests (tests/ mirrors the tree): a module of only
+            # constants and structures runs no code of its own under any test
+            mirror = f"test_{Path(m.path).stem}.py"
+            tests.update(t for t in self.durations if t.split("::", 1)[0].rsplit("/", 1)[-1] == mirror)
         else:
             for line in range(m.line, m.line + max(1, m.old.count("\n") + 1)):
                 tests.update(by_line.get(line, ()))
