@@ -1045,6 +1045,8 @@ def report(
     stale = sorted(k for k in equivalents if k not in made) if full else []
     total = len(results)
     score = len(killed) / total if total else 1.0
+    # the usual mutation score: killed / (mutants - equivalent ones)
+    score_ne = len(killed) / (total - len(equivalent)) if total - len(equivalent) else 1.0
     by_op = {op: [0, 0] for op in OPERATORS}
     for r in results:
         by_op[r.mutant.operator][0] += 1
@@ -1060,6 +1062,7 @@ def report(
                     "equivalent": len(equivalent),
                     "survived": len(unexplained),
                     "score": round(score, 4),
+                    "score_non_equivalent": round(score_ne, 4),
                     "seconds": round(seconds, 1),
                     "sample": ns.sample,
                     "operators": {op: {"mutants": n, "killed": k} for op, (n, k) in by_op.items() if n},
@@ -1099,7 +1102,8 @@ def report(
     what = f"a sample of {total} (seed {ns.seed})" if ns.sample is not None else f"{total}"
     _print(
         f"{ns.series}: {what} mutants: {len(killed)} killed, {len(equivalent)} equivalent (listed), "
-        f"{len(unexplained)} survived; score {100 * score:.1f}% killed; {seconds:.0f} s with {ns.jobs} jobs"
+        f"{len(unexplained)} survived; {100 * score:.1f}% killed, {100 * score_ne:.1f}% of the "
+        f"non-equivalent; {seconds:.0f} s with {ns.jobs} jobs"
     )
     return 0 if ok else 1
 

@@ -282,7 +282,8 @@ def test_report_shows_survivors_as_diffs_and_fails(capsys: pytest.CaptureFixture
     assert out.endswith(
         "operator    mutants  killed\n"
         "statement         2       1\n"
-        "v17: 2 mutants: 1 killed, 0 equivalent (listed), 1 survived; score 50.0% killed; 12 s with 2 jobs\n"
+        "v17: 2 mutants: 1 killed, 0 equivalent (listed), 1 survived; 50.0% killed, 50.0% of the "
+        "non-equivalent; 12 s with 2 jobs\n"
     )
 
 
@@ -295,7 +296,10 @@ def test_report_passes_when_every_survivor_is_a_listed_equivalent(capsys: pytest
     assert (
         capsys.readouterr()
         .out.splitlines()[-1]
-        .startswith("v17: 2 mutants: 1 killed, 1 equivalent (listed), 0 survived; score 50.0% killed")
+        .startswith(
+        "v17: 2 mutants: 1 killed, 1 equivalent (listed), 0 survived; "
+        "50.0% killed, 100.0% of the non-equivalent"
+    )
     )
     # a listed mutant that is killed, and (in a full run) a listed one no longer made, fail
     eq[ms[0].key] = M.Equivalent(ms[0].key, "wrong")
