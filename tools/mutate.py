@@ -19,7 +19,8 @@ compare    swap a comparison: ``==``/``!=``, ``<``/``<=``, ``>``/``>=``, ``is``/
 constant   replace a constant: ``0`` -> ``1``, ``1`` -> ``0``, ``n`` -> ``n + 1``, ``True``/``False``
 errno      replace an errno: ``errno.ENOMSG`` -> ``errno.ENODATA``, ...
 statement  drop a statement (an early return too): it becomes ``pass``
-swap       swap two adjacent statements
+swap       swap two adjacent statements (not two call-free assignments that touch nothing the
+           other writes: that swap cannot change behaviour)
 loglevel   change a log level: ``pci_warn`` -> ``pci_info``, ``pr_err`` -> ``pr_warn``, ...
 unguard    remove a lock guard: ``with guard(mutex)(x):`` -> ``with nullcontext():``
 field      replace a field copy: ``a.fh = b.fh`` -> ``a.fh = b.fid`` (the next copy's field)
@@ -29,7 +30,8 @@ Which tests run against a mutant: those that execute its line, from coverage.py 
 one dynamic context per test, collected once per tree (a hash of its sources) and
 cached in ``.mutate-cache/``.  A line that runs only when its module is imported (a
 constant, a structure's fields) is tested by every test that runs any code of that
-file.  Lines that only the guest process runs are not seen by the coverage of the
+file, and by the tests of its mirror (``test_vfio.py`` for ``uapi/linux/vfio.py``).
+Lines that only the guest process runs are not seen by the coverage of the
 test process; such a mutant shows as "no test".  Fastest tests first, stopping at
 the first failure.  Change-detector tests are not used: ``tests/tools/`` (the series
 reverse-applies, the docs and the mapping table are in step with the code).
@@ -41,7 +43,8 @@ A mutant that no behaviour can tell apart from the original is *equivalent*; tho
 are listed, each with the reason, in ``tools/mutate_equivalent.toml``, and reviewed
 like code.  The run fails (exit 1) when a mutant survives that is not listed there,
 or when a listed one is killed or no longer made (a stale entry); exit 2 is a usage
-error.
+error.  A sample (``--sample``) does not run the listed ones (each would run all its
+tests to survive); the full run does.
 
     python -m tools.mutate                     # every mutant of v17 (a few minutes)
     python -m tools.mutate --sample 60         # a fixed sample (what CI runs)
@@ -62,6 +65,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -85,6 +89,10 @@ CACHE_VERSION = 1
 
 #: Source files that may be mutated (patched tests never are).
 MUTABLE = ("kernel/", "uapi/", "sim/")
+
+#: A test may take this long (seconds) plus 4x its time unmutated before it counts as
+#: hanging (tools/mutate_timeout.py); the whole run of a mutant gets 20 s + 4x.
+PER_TEST_MIN = 10.0
 
 #: Tests that only check that files are in step with each other, not behaviour.
 CHANGE_DETECTORS = ("tests/tools/",)
@@ -208,11 +216,17 @@ class Mutant:
     old: str
     new: str
     append: str = ""
+    nth: int = 1  # the same change made again later in the same function
 
     @property
     def key(self) -> str:
         """Names the mutant across edits elsewhere in the file (no line number)."""
-        return f"{self.path}::{self.function}::{self.operator}::{_squash(self.old)} -> {_squash(self.new)}"
+        text = f"{_squash(self.old)} -> {_squash(self.new)}"
+        if len(text) > 100:  # a long statement: its start, and a hash of the whole change
+            digest = hashlib.sha1(f"{self.old}\0{self.new}".encode()).hexdigest()[:10]
+            text = f"{_clip(_squash(self.old))} -> {_clip(_squash(self.new))} #{digest}"
+        nth = f" (occurrence {self.nth})" if self.nth > 1 else ""
+        return f"{self.path}::{self.function}::{self.operator}::{text}{nth}"
 
     def apply(self, source: bytes) -> bytes:
         out = source[: self.start] + self.new.encode() + source[self.end :]
@@ -224,6 +238,10 @@ class Mutant:
         a = source.decode().splitlines(keepends=True)
         b = self.apply(source).decode().splitlines(keepends=True)
         return "".join(difflib.unified_diff(a, b, f"a/{self.path}", f"b/{self.path}", n=2))
+
+
+def _clip(text: str, n: int = 40) -> str:
+    return text if len(text) <= n else text[:n] + "..."
 
 
 def _squash(text: str) -> str:
@@ -292,6 +310,45 @@ def _field_copy(stmt: ast.stmt) -> tuple[str, str] | None:
     ):
         return ast.unparse(stmt.value.value), stmt.value.attr
     return None
+
+
+def _stores_and_loads(s: ast.stmt) -> tuple[list[str], list[str]] | None:
+    """What a plain assignment writes and reads (as source text), or None for any
+    other statement, or one that calls something (a call may do anything)."""
+    if any(
+        isinstance(n, ast.Call | ast.Await | ast.Yield | ast.YieldFrom | ast.NamedExpr) for n in ast.walk(s)
+    ):
+        return None
+    if isinstance(s, ast.Assign):
+        targets, value = s.targets, s.value
+    elif isinstance(s, ast.AugAssign | ast.AnnAssign) and s.value is not None:
+        targets, value = [s.target], s.value
+    else:
+        return None
+    stores = [ast.unparse(t) for t in targets]
+    loads = [
+        ast.unparse(n) for n in ast.walk(value) if isinstance(n, ast.Name | ast.Attribute | ast.Subscript)
+    ]
+    if isinstance(s, ast.AugAssign):
+        loads += stores
+    for t in targets:  # a subscript or attribute target reads its base
+        loads += [ast.unparse(n) for n in ast.walk(t) if n is not t and isinstance(n, ast.expr)]
+    return stores, loads
+
+
+def _independent(s1: ast.stmt, s2: ast.stmt) -> bool:
+    """Two call-free assignments neither of which reads or writes what the other
+    writes: swapping them cannot change behaviour, so it is no mutant."""
+    a, b = _stores_and_loads(s1), _stores_and_loads(s2)
+    if a is None or b is None:
+        return False
+
+    def touches(written: list[str], used: list[str]) -> bool:
+        # reading "a" while the other writes "a.b" only takes a reference to the
+        # same object (there is no call to look at it in between)
+        return any(u == w or u.startswith((w + ".", w + "[")) for w in written for u in used)
+
+    return not (touches(a[0], b[0] + b[1]) or touches(b[0], a[0] + a[1]))
 
 
 def _int_text(old: str, value: int) -> str:
@@ -405,7 +462,7 @@ class _Generator(ast.NodeVisitor):
             ):
                 return
         t1, t2 = self.src.text(s1), self.src.text(s2)
-        if t1 == t2 or s1.col_offset != s2.col_offset:
+        if t1 == t2 or s1.col_offset != s2.col_offset or _independent(s1, s2):
             return
         a1, b1 = self.src.span(s1)
         a2, b2 = self.src.span(s2)
@@ -555,6 +612,11 @@ def generate(
             continue
         seen.add(text)
         out.append(m)
+    count: dict[str, int] = {}
+    for i, m in enumerate(out):
+        count[m.key] = count.get(m.key, 0) + 1
+        if count[m.key] > 1:
+            out[i] = attrs.evolve(m, nth=count[m.key])
     return out
 
 
@@ -609,6 +671,10 @@ class Coverage:
         if module_level:
             for ts in by_line.values():
                 tests.update(ts)
+            # and the file's own tests (tests/ mirrors the tree): a module of only
+            # constants and structures runs no code of its own under any test
+            mirror = f"test_{Path(m.path).stem}.py"
+            tests.update(t for t in self.durations if t.split("::", 1)[0].rsplit("/", 1)[-1] == mirror)
         else:
             for line in range(m.line, m.line + max(1, m.old.count("\n") + 1)):
                 tests.update(by_line.get(line, ()))
@@ -716,15 +782,23 @@ def _is_module_level(m: Mutant, module: ast.Module) -> bool:
 class Runner:
     """Worker scratch trees and the pytest processes that run in them."""
 
-    def __init__(self, tree: Path, jobs: int, timeout_factor: float = 10.0) -> None:
+    def __init__(
+        self, tree: Path, jobs: int, timeout_factor: float = 4.0, per_test_min: float = PER_TEST_MIN
+    ) -> None:
         self.tree = tree
         self.jobs = jobs
         self.timeout_factor = timeout_factor
+        self.per_test_min = per_test_min
         self.tmp = tempfile.TemporaryDirectory(prefix="zpcisim-mutate-")
         self.free: list[Path] = []
         self.lock = threading.Lock()
         self.procs: set[subprocess.Popen[bytes]] = set()
         self.stopping = False
+        # the per-test time limit plugin, importable whatever the tree holds
+        self.plugins = Path(self.tmp.name) / "plugins"
+        self.plugins.mkdir()
+        plugin = Path(__file__).with_name("mutate_timeout.py")
+        shutil.copy2(plugin, self.plugins / "zpcisim_mutate_timeout.py")
         for i in range(jobs):
             d = Path(self.tmp.name) / f"w{i}"
             S.copy_tree(tree, d)
@@ -758,6 +832,8 @@ class Runner:
             original = target.read_bytes()
             target.write_bytes(m.apply(original))
             budget = 20.0 + self.timeout_factor * sum(durations.get(t, 0.1) for t in tests)
+            limits = {t: self.per_test_min + self.timeout_factor * durations.get(t, 0.1) for t in tests}
+            (d / ".mutate-limits.json").write_text(json.dumps(limits))
             try:
                 status, killer = self._pytest(d, tests, budget)
             finally:
@@ -780,12 +856,16 @@ class Runner:
             "--no-header",
             "-rf",
             "--tb=no",
+            "-p",
+            "zpcisim_mutate_timeout",
             *tests,
         ]
+        env = _env(d)
+        env["PYTHONPATH"] += os.pathsep + str(self.plugins)
         p = subprocess.Popen(
             cmd,
             cwd=d,
-            env=_env(d),
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -808,6 +888,8 @@ class Runner:
             return "survived", ""
         if p.returncode == 1:
             m = re.search(r"^FAILED (\S+)", text, flags=re.M)
+            if m and "MutantTimeout" in text:
+                return "timeout", m[1]
             return "killed", m[1] if m else "a test failed"
         if p.returncode < 0 and self.stopping:
             raise KeyboardInterrupt
@@ -891,6 +973,13 @@ def run(ns: argparse.Namespace) -> int:
         S.export(tree, series=ns.series)
         base = S._git(["rev-list", "--max-parents=0", "HEAD"], tree).split()[0]
         p = plan(tree, base, sdir, ns)
+        if ns.list and ns.json:
+            rows = [
+                {"key": m.key, "path": m.path, "line": m.line, "patch": m.patch, "operator": m.operator}
+                for m in p.mutants
+            ]
+            print(json.dumps(rows, indent=1))
+            return 0
         if ns.list:
             for m in p.mutants:
                 _print(
@@ -904,35 +993,41 @@ def run(ns: argparse.Namespace) -> int:
         cov = collect(
             tree, files, ns.series, refresh=ns.recollect, log=(lambda s: None) if ns.json else _print
         )
-        results = _run_all(p, cov, ns)
+        skip = set(equivalents) if ns.sample is not None else set()
+        results = _run_all(p, cov, ns, skip)
     seconds = time.monotonic() - t_start
     return report(p, results, equivalents, ns, seconds)
 
 
-def _run_all(p: Plan, cov: Coverage, ns: argparse.Namespace) -> list[Result]:
+def _run_all(p: Plan, cov: Coverage, ns: argparse.Namespace, skip: set[str]) -> list[Result]:
+    """Run every mutant of the plan, but those whose key is in ``skip`` (listed as
+    equivalent; a sample does not spend minutes confirming that they survive)."""
     runner = Runner(p.tree, ns.jobs)
     results: list[Result] = []
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=ns.jobs)
     try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=ns.jobs) as pool:
-            futs = [
-                pool.submit(runner.run, m, cov.tests_for(m, p.module_level[m.key]), cov.durations)
-                for m in p.mutants
-            ]
-            for i, f in enumerate(futs, 1):
-                r = f.result()
-                results.append(r)
-                if not ns.json and ns.progress:
-                    mu = r.mutant
-                    _print(
-                        f"[{i}/{len(futs)}] {r.status:8} {mu.path}:{mu.line} {mu.operator} "
-                        f"({r.tests_run} tests, {r.seconds:.1f} s)"
-                    )
-    except KeyboardInterrupt:
-        runner.stopping = True
-        for f in futs:
-            f.cancel()
-        raise
+        futs = [
+            pool.submit(runner.run, m, cov.tests_for(m, p.module_level[m.key]), cov.durations)
+            if m.key not in skip
+            else pool.submit(Result, m, "not-run", 0, "", 0.0)
+            for m in p.mutants
+        ]
+        for i, f in enumerate(futs, 1):
+            r = f.result()
+            results.append(r)
+            if ns.progress:  # to stderr: stdout is the report (or the JSON)
+                mu = r.mutant
+                print(
+                    f"[{i}/{len(futs)}] {r.status:8} {mu.path}:{mu.line} {mu.operator} "
+                    f"({r.tests_run} tests, {r.seconds:.1f} s) {r.killer}",
+                    file=sys.stderr,
+                    flush=True,
+                )
     finally:
+        # On Ctrl-C: no new mutant starts, the running pytest processes are killed,
+        # and the scratch trees go; the work tree was never written.
+        runner.stopping = True
+        pool.shutdown(wait=False, cancel_futures=True)
         runner.close()
     return results
 
@@ -941,7 +1036,7 @@ def report(
     p: Plan, results: list[Result], equivalents: dict[str, Equivalent], ns: argparse.Namespace, seconds: float
 ) -> int:
     killed = [r for r in results if r.status in ("killed", "timeout", "error")]
-    survived = [r for r in results if r.status in ("survived", "no-test")]
+    survived = [r for r in results if r.status in ("survived", "no-test", "not-run")]
     equivalent = [r for r in survived if r.mutant.key in equivalents]
     unexplained = [r for r in survived if r.mutant.key not in equivalents]
     killed_listed = [r for r in killed if r.mutant.key in equivalents]
@@ -950,6 +1045,8 @@ def report(
     stale = sorted(k for k in equivalents if k not in made) if full else []
     total = len(results)
     score = len(killed) / total if total else 1.0
+    # the usual mutation score: killed / (mutants - equivalent ones)
+    score_ne = len(killed) / (total - len(equivalent)) if total - len(equivalent) else 1.0
     by_op = {op: [0, 0] for op in OPERATORS}
     for r in results:
         by_op[r.mutant.operator][0] += 1
@@ -965,6 +1062,7 @@ def report(
                     "equivalent": len(equivalent),
                     "survived": len(unexplained),
                     "score": round(score, 4),
+                    "score_non_equivalent": round(score_ne, 4),
                     "seconds": round(seconds, 1),
                     "sample": ns.sample,
                     "operators": {op: {"mutants": n, "killed": k} for op, (n, k) in by_op.items() if n},
@@ -1004,7 +1102,8 @@ def report(
     what = f"a sample of {total} (seed {ns.seed})" if ns.sample is not None else f"{total}"
     _print(
         f"{ns.series}: {what} mutants: {len(killed)} killed, {len(equivalent)} equivalent (listed), "
-        f"{len(unexplained)} survived; score {100 * score:.1f}% killed; {seconds:.0f} s with {ns.jobs} jobs"
+        f"{len(unexplained)} survived; {100 * score:.1f}% killed, {100 * score_ne:.1f}% of the "
+        f"non-equivalent; {seconds:.0f} s with {ns.jobs} jobs"
     )
     return 0 if ok else 1
 
@@ -1020,7 +1119,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--operator", action="append", choices=OPERATORS, help="only this operator (repeatable)")
     ap.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     ap.add_argument("--recollect", action="store_true", help="collect the coverage per test again")
-    ap.add_argument("--progress", action="store_true", help="a line per mutant as it finishes")
+    ap.add_argument("--progress", action="store_true", help="a line per mutant as it finishes (stderr)")
     ap.add_argument("--json", action="store_true", help="the report as one JSON object")
     ns = ap.parse_args(argv)
     if ns.jobs < 1:

@@ -70,6 +70,11 @@ def test_struct_size_and_every_field_offset(
     assert ctypes.sizeof(struct) == size
     assert offsets(struct) == layout
 
+def test_zpci_err_reserved5_is_28_bytes() -> None:
+    """v17 5/7: ``__u8 reserved5[28]``; one byte more would hide in the tail padding
+    (sizeof stays 72), so the field's own size is checked."""
+    assert V.vfio_device_feature_zpci_err.reserved5.size == 28
+
 
 def test_flexible_arrays_add_nothing_to_sizeof() -> None:
     assert ctypes.sizeof(V.vfio_device_feature) == V.vfio_device_feature.data.offset == 8

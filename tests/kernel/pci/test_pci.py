@@ -15,6 +15,7 @@ import pytest
 
 from kernel.include.linux.pci import (
     PCI_D0,
+    PCI_DEV_FLAGS_NO_BUS_RESET,
     PCI_DEV_FLAGS_NO_FLR_RESET,
     PCI_DEV_FLAGS_NO_PM_RESET,
     PCI_NUM_RESET_METHODS,
@@ -30,7 +31,7 @@ from kernel.include.linux.pci import (
 from kernel.include.linux.pci_hotplug import hotplug_slot, hotplug_slot_ops
 from kernel.lib import delay
 from kernel.lib.device import device, device_lock, device_unlock
-from kernel.lib.printk import KERN_DEBUG, KERN_WARNING, dmesg
+from kernel.lib.printk import KERN_DEBUG, KERN_ERR, KERN_WARNING, dmesg
 from kernel.pci import pci, quirks
 from kernel.pci.access import pci_read_config_dword, pci_read_config_word, pci_write_config_dword
 from kernel.pci.pci_h import pci_dev_reset_methods
@@ -257,6 +258,26 @@ def test_pcie_reset_flr_refuses_an_inaccessible_function_probe_included() -> Non
 
     assert fn.resets == []
     assert texts(KERN_WARNING) == [" 0000:00:00.0: Device config space inaccessible; unable to FLR"] * 2
+
+def test_pcie_reset_flr_checks_quirk_and_capability_before_config_space() -> None:
+    """v17 3/7 adds the accessibility check after the quirk and the capability
+    checks: a function that cannot FLR anyway is refused without the warning, and
+    the refusal is the same -ENOTTY."""
+    no_flr = PciFunction(0x1014, 0x04ED, flr=False)
+    quirked = PciFunction(0x1014, 0x04ED)
+    rb = RootBus()
+    dev_no_flr, dev_quirked = rb.add(no_flr), rb.add(quirked, devfn=1)
+    dev_quirked.dev_flags |= PCI_DEV_FLAGS_NO_FLR_RESET
+    no_flr.set_accessible(False)
+    quirked.set_accessible(False)
+    n = len(dmesg())
+
+    assert [pci.pcie_reset_flr(d, p) for d in (dev_no_flr, dev_quirked) for p in (True, False)] == [
+        -errno.ENOTTY
+    ] * 4
+
+    assert dmesg()[n:] == []
+    assert no_flr.resets == quirked.resets == []
 
 
 def test_reset_of_an_inaccessible_function_falls_through_flr_to_the_slot_reset() -> None:
@@ -686,6 +707,33 @@ def test_config_accessible_reads_command_and_status() -> None:
     assert not pci.pci_dev_config_accessible(dev, "save state")
     assert texts(KERN_WARNING) == [" 0000:00:00.0: Device config space inaccessible; unable to save state"]
 
+def klog(since: int = 0) -> list[tuple[int, str]]:
+    """The log with each line's level, so a line printed at the wrong level fails."""
+    return [(line.level, line.text) for line in dmesg()[since:]]
+
+
+def test_save_and_disable_powers_up_first_then_finds_the_function_inaccessible() -> None:
+    """v17 2/7 checks config space after the power-up to D0, where the save was
+    before the patch: a function in D3hot that became inaccessible is still asked
+    to go to D0 (which fails and marks it D3cold), then saving and disabling are
+    skipped, in this order."""
+    fn = PciFunction(0x1014, 0x04ED)
+    dev = RootBus().add(fn)
+    assert pci.pci_set_power_state(dev, PCI_D3hot) == 0
+    n = len(dmesg())
+    fn.set_accessible(False)
+    device_lock(dev.dev)
+    try:
+        pci.pci_dev_save_and_disable(dev)
+    finally:
+        device_unlock(dev.dev)
+    assert klog(n) == [
+        (KERN_ERR, " 0000:00:00.0: Unable to change power state from D3hot to D0, device inaccessible"),
+        (KERN_WARNING, " 0000:00:00.0: Device config space inaccessible; unable to save state"),
+    ]
+    assert dev.current_state == 4  # PCI_D3cold
+    assert not dev.state_saved
+
 
 # --- pci_try_reset_function / pci_reset_function ------------------------------------
 
@@ -787,6 +835,22 @@ def test_dev_reset_slot_function_accepts_multifunction_with_a_per_function_slot(
     assert pci.pci_dev_reset_slot_function(dev, True) == 0
     assert pci.pci_dev_reset_slot_function(dev, False) == 0
     assert calls == [True, False]
+
+def test_dev_reset_slot_function_still_refuses_a_bridge_and_a_no_bus_reset_function() -> None:
+    """The other refusals of the condition v17 1/7 rewrites stay: a function with a
+    subordinate bus, or one quirked against bus resets, is -ENOTTY even with a
+    per-function slot, and the slot is not reset."""
+    rb = RootBus()
+    calls: list[bool] = []
+    bridge = rb.add(PciFunction(0x1014, 0x04ED), init_reset=False)
+    bridge.subordinate = pci_bus(parent=rb.bus, number=1)
+    quirked = rb.add(PciFunction(0x1014, 0x04ED), devfn=1, init_reset=False)
+    quirked.dev_flags |= PCI_DEV_FLAGS_NO_BUS_RESET
+    for dev in (bridge, quirked):
+        dev.slot = pci_slot(bus=rb.bus, hotplug=_hotplug(calls), number=dev.devfn, per_func_slot=True)
+        assert pci.pci_dev_reset_slot_function(dev, True) == -errno.ENOTTY
+        assert pci.pci_dev_reset_slot_function(dev, False) == -errno.ENOTTY
+    assert calls == []
 
 
 def test_reset_of_one_function_of_an_s390_multifunction_device_resets_that_function_only() -> None:

@@ -24,6 +24,7 @@ from kernel.pci.slot import (
     pci_slot_attr_store,
     pci_slot_attribute,
     pci_slot_default_attrs,
+    pci_slot_enabled_per_func,
     pci_slots_kset,
 )
 from kernel.s390.include.asm.pci import zpci_bus
@@ -430,3 +431,12 @@ def test_other_architectures_keep_slots_per_device_number(not_s390: None) -> Non
 
     assert not slot.per_func_slot
     assert [dev.slot for dev in bus.devices] == [slot] * 8
+
+def test_slots_are_per_function_on_s390() -> None:
+    """v17 1/7: pci_slot_enabled_per_func() is a C bool, true on s390."""
+    assert pci_slot_enabled_per_func() is True
+
+
+def test_slots_are_not_per_function_elsewhere(not_s390: None) -> None:
+    """... and false (not just falsy) everywhere else."""
+    assert pci_slot_enabled_per_func() is False

@@ -23,7 +23,8 @@ from kernel.include.linux.pci import (
 )
 from kernel.lib import lockdep
 from kernel.lib.kobject import uevents
-from kernel.lib.printk import KERN_DEBUG, KERN_INFO, dmesg
+from kernel.lib.mutex import Mutex, mutex_lock, mutex_unlock
+from kernel.lib.printk import KERN_DEBUG, KERN_ERR, KERN_INFO, dmesg
 from kernel.pci.pci_driver import pci_register_driver
 from kernel.s390.include.asm.kvm_host import kvm
 from kernel.s390.include.asm.pci import zpci_ccdf_err
@@ -369,6 +370,172 @@ def test_stop_with_an_empty_queue_logs_nothing(zmachine: Machine) -> None:
     before = len(dmesg())
     zpci_stop_mediated_recovery(zdev)
     assert len(dmesg()) == before
+
+def klog(since: int = 0) -> list[tuple[int, str]]:
+    """The zpci log lines with their levels, so a line at the wrong level fails."""
+    return [(line.level, line.text) for line in dmesg()[since:] if line.module.startswith("s390")]
+
+
+def takes_pending_errs_lock(fn: Callable[[], object]) -> bool:
+    """Does ``fn`` take zdev->pending_errs_lock?  Lockdep records the dependency on
+    an outer lock the test holds around the call."""
+    outer = Mutex("test_outer")
+    mutex_lock(outer)
+    try:
+        fn()
+    finally:
+        mutex_unlock(outer)
+    return ("test_outer", "zdev->pending_errs_lock") in {(e.held, e.taken) for e in lockdep.lockdep_edges()}
+
+
+def test_store_start_and_stop_hold_pending_errs_lock(zmachine: Machine) -> None:
+    """v17 4/7: every access to the queue and the flag is under pending_errs_lock."""
+    zmachine()
+    pdev, zdev = pdev_of(0x10), zdev_of(0x10)
+    assert takes_pending_errs_lock(lambda: zpci_start_mediated_recovery(zdev))
+    lockdep.lockdep_reset()
+    assert takes_pending_errs_lock(lambda: zpci_store_pci_error(pdev, zpci_ccdf_err(pec=0x3A)))
+    lockdep.lockdep_reset()
+    assert takes_pending_errs_lock(lambda: zpci_stop_mediated_recovery(zdev))
+
+
+def test_queue_full_and_unhandled_records_are_logged_at_err_and_info(zmachine: Machine) -> None:
+    """The levels of the two lines v17 4/7 adds: the dropped record is an error
+    (pr_err), the records left at stop are information (pr_info)."""
+    zmachine()
+    pdev, zdev = pdev_of(0x10), zdev_of(0x10)
+    zpci_start_mediated_recovery(zdev)
+    n = len(dmesg())
+    rcs = [zpci_store_pci_error(pdev, zpci_ccdf_err(pec=0x3A)) for _ in range(6)]
+    assert rcs == [0, 0, 0, 0, -errno.ENOMEM, -errno.ENOMEM]
+    zpci_stop_mediated_recovery(zdev)
+    assert klog(n) == [
+        (KERN_ERR, f"zpci: {NAME}: Maximum number (4) of pending error events queued"),
+        (KERN_ERR, f"zpci: {NAME}: Maximum number (4) of pending error events queued"),
+        (KERN_INFO, "zpci: Unhandled PCI error events count=4 for PCI function 0x10"),
+    ]
+
+
+def test_mediated_recovery_is_left_to_userspace_at_info_level_on_every_error(zmachine: Machine) -> None:
+    """The second error after the first was left to userspace goes the same way,
+    and so does one after a stop and a new start (a close and a new open)."""
+    fw = zmachine()
+    drv = bind(error_detected=PCI_ERS_RESULT_CAN_RECOVER)
+    zdev = zdev_of(0x10)
+    zpci_start_mediated_recovery(zdev)
+    leaving = (KERN_INFO, f"zpci: {NAME}: Leaving recovery of pass-through device to user-space")
+    n = len(dmesg())
+    inject(fw, pec=0x3A, faddr=1)
+    inject(fw, pec=0x3A, faddr=2)
+    assert [x for x in klog(n) if x[1].endswith("user-space")] == [leaving, leaving]
+    assert (zdev.pending_errs.count, zdev.pending_errs.head, zdev.pending_errs.tail) == (2, 0, 2)
+
+    zpci_stop_mediated_recovery(zdev)
+    zpci_start_mediated_recovery(zdev)
+    n = len(dmesg())
+    inject(fw, pec=0x3A, faddr=3)
+    assert [x for x in klog(n) if x[1].endswith("user-space")] == [leaving]
+    assert (zdev.pending_errs.count, zdev.pending_errs.head, zdev.pending_errs.tail) == (1, 0, 1)
+    assert zdev.pending_errs.err[0].faddr == 3
+    assert drv.names() == ["error_detected"] * 3
+
+
+def test_store_pci_error_checks_the_flag_before_the_room_left(zmachine: Machine) -> None:
+    """Outside mediated recovery a full queue is not reported: -EINVAL, nothing
+    logged (the flag is checked first)."""
+    zmachine()
+    pdev, zdev = pdev_of(0x10), zdev_of(0x10)
+    zdev.pending_errs.count = 4
+    n = len(dmesg())
+    assert zpci_store_pci_error(pdev, zpci_ccdf_err(pec=0x3A)) == -errno.EINVAL
+    assert klog(n) == []
+    assert zdev.pending_errs.count == 4
+
+def test_the_record_is_queued_before_the_driver_is_told(zmachine: Machine) -> None:
+    """Store, then notify: when error_detected runs, on the recovery path and on
+    the permanent-failure path (zpci_event_io_failure), the record is queued."""
+    fw = zmachine()
+    drv = bind(error_detected=PCI_ERS_RESULT_CAN_RECOVER)
+    zdev = zdev_of(0x10)
+    zpci_start_mediated_recovery(zdev)
+    seen: list[int] = []
+    handlers = drv.driver.err_handler
+    assert handlers is not None and handlers.error_detected is not None
+    told = handlers.error_detected
+
+    def error_detected(pdev: object, state: object) -> object:
+        seen.append(zdev.pending_errs.count)
+        return told(pdev, state)  # type: ignore[arg-type]
+
+    handlers.error_detected = error_detected  # type: ignore[assignment]
+    inject(fw, pec=0x3A)
+    inject(fw, pec=0x40)
+    assert seen == [1, 2]
+
+
+def test_a_driver_that_disconnects_aborts_even_under_mediated_recovery(zmachine: Machine) -> None:
+    """The abort check comes before the hand-over to userspace: error_detected
+    answering DISCONNECT ends recovery as an abort, without the "Leaving recovery"
+    line; the abort then reports permanent failure (zpci_event_io_failure), which
+    stores the record a second time."""
+    fw = zmachine()
+    bind(error_detected=PCI_ERS_RESULT_DISCONNECT)
+    zdev = zdev_of(0x10)
+    zpci_start_mediated_recovery(zdev)
+
+    lines = inject(fw, pec=0x3A)
+
+    assert not any(line.endswith("to user-space") for line in lines)
+    assert fw.reports[0].text.splitlines()[1] == "status: failed (abort on detection)"
+    assert zdev.pending_errs.count == 2
+
+def test_permanent_failure_tells_the_driver_under_the_device_lock(zmachine: Machine) -> None:
+    """zpci_event_io_failure() stores the record, then calls error_detected with the
+    device lock held (pci_dev_lock), as the recovery path does."""
+    fw = zmachine()
+    drv = bind(error_detected=PCI_ERS_RESULT_CAN_RECOVER)
+    zdev = zdev_of(0x10)
+    zpci_start_mediated_recovery(zdev)
+    seen: list[tuple[int, object]] = []
+    handlers = drv.driver.err_handler
+    assert handlers is not None and handlers.error_detected is not None
+    told = handlers.error_detected
+
+    def error_detected(pdev: object, state: object) -> object:
+        seen.append((zdev.pending_errs.count, pdev.dev.mutex.owner))  # type: ignore[attr-defined]
+        return told(pdev, state)  # type: ignore[arg-type]
+
+    handlers.error_detected = error_detected  # type: ignore[assignment]
+    inject(fw, pec=0x40)
+    assert len(seen) == 1
+    count, owner = seen[0]
+    assert count == 1
+    assert owner is not None and owner is not threading.current_thread()  # the event thread holds it
+
+
+def test_permanent_failure_with_a_driver_without_error_detected_only_stores(zmachine: Machine) -> None:
+    """A driver with error handlers but no error_detected is not called on the
+    permanent-failure path; the record is still stored for userspace."""
+    fw = zmachine()
+    drv = bind(error_detected=None)
+    zdev = zdev_of(0x10)
+    zpci_start_mediated_recovery(zdev)
+    inject(fw, pec=0x40)
+    assert drv.calls == []
+    assert zdev.pending_errs.count == 1
+    assert zdev.pending_errs.err[0].pec == 0x40
+    assert pdev_of(0x10).dev.mutex.owner is None  # the event path got to its unlock
+
+def test_permanent_failure_with_a_driver_without_error_handlers_only_stores(zmachine: Machine) -> None:
+    """... nor is a driver with no error handlers at all."""
+    fw = zmachine()
+    drv = bind(err_handler=False)
+    zdev = zdev_of(0x10)
+    zpci_start_mediated_recovery(zdev)
+    inject(fw, pec=0x40)
+    assert drv.calls == []
+    assert zdev.pending_errs.count == 1
+    assert pdev_of(0x10).dev.mutex.owner is None
 
 
 def test_event_with_a_stale_handle_is_ignored(zmachine: Machine) -> None:

@@ -19,6 +19,7 @@ import uapi.linux.vfio_zdev as Z
 from kernel.include.linux.pci import PCI_ERS_RESULT_CAN_RECOVER, pci_channel_io_frozen
 from kernel.lib.printk import dmesg
 from kernel.pci.access import pci_read_config_dword, pci_write_config_dword
+from kernel.pci.pci import pci_save_state
 from kernel.s390.include.asm.kvm_host import kvm
 from kernel.s390.pci.pci import get_zdev_by_fid
 from kernel.s390.pci.pci_bus import zpci_zdev_put
@@ -294,6 +295,40 @@ def test_reset_done_without_saved_state_does_nothing(machine: MachineFactory) ->
 
     assert pci_read_config_dword(pdev, PCI_BASE_ADDRESS_0)[1] == 0xB0000000
     assert len(dmesg()) == before
+
+def test_two_resets_in_a_row_then_a_close(machine: MachineFactory) -> None:
+    """Repetition: a second VFIO_DEVICE_RESET right after the first restores the
+    state saved at open again (reset_done loads it each time, the copy stays), and
+    the close after them frees it."""
+    fn = PciFunction(0x1AF4, 0x1041)
+    m = machine({FID: fn})
+    pdev, vdev = m.bound()
+    pci_write_config_dword(pdev, PCI_BASE_ADDRESS_0, 0xA0000000)
+    fd = m.open(vdev)
+    resets = len(fn.resets)
+
+    for changed in (0xB0000000, 0xC0000000):
+        pci_write_config_dword(pdev, PCI_BASE_ADDRESS_0, changed)
+        assert syscalls.ioctl(fd, V.VFIO_DEVICE_RESET) == 0
+        assert pci_read_config_dword(pdev, PCI_BASE_ADDRESS_0)[1] == 0xA0000000
+        assert vdev.pci_saved_state is not None
+
+    assert fn.resets[resets:] == ["flr", "flr"]
+    syscalls.close(fd)
+    assert vdev.pci_saved_state is None
+
+def test_reset_done_without_saved_state_leaves_the_pci_core_state_alone(machine: MachineFactory) -> None:
+    """v17 6/7: the check for a saved state comes first; without one, reset_done
+    loads nothing, so the state the PCI core saved for its own restore stays."""
+    fn = PciFunction(0x1AF4, 0x1041)
+    m = machine({FID: fn})
+    pdev, vdev = m.bound()
+    pci_save_state(pdev)  # what pci_dev_save_and_disable() leaves for the restore
+    assert vdev.pci_saved_state is None and pdev.state_saved
+
+    vfio_pci_core.vfio_pci_core_aer_reset_done(pdev)
+
+    assert pdev.state_saved
 
 
 def test_device_feature_13_is_dispatched_to_zdev_and_enotty_without_zdev_kvm(

@@ -13,10 +13,15 @@ from collections.abc import Callable
 import pytest
 
 import uapi.linux.vfio as V
+from kernel.lib import lockdep
+from kernel.lib.mutex import Mutex, mutex_lock, mutex_unlock
 from kernel.lib.uaccess import make_fault, user_addr
+from kernel.s390.include.asm.pci import zpci_ccdf_err
 from kernel.s390.pci.pci import get_zdev_by_fid
 from kernel.s390.pci.pci_bus import zpci_zdev_put
+from kernel.s390.pci.pci_event import zpci_get_pending_error
 from kernel.vfio.pci.vfio_pci_zdev import vfio_pci_zdev_feature_err
+from sim.host import zdev_of
 from sim.pci.function import PciFunction
 from sim.userspace import syscalls
 from tests.kernel.vfio.pci.conftest import FID, Machine
@@ -162,3 +167,29 @@ def test_queue_is_read_without_mediated_recovery_check(machine: MachineFactory) 
     zdev.pending_errs.mediated_recovery = 0
     assert get_error(fd).pec == 0x3A
     zdev.pending_errs.mediated_recovery = 1
+
+def test_get_pending_error_holds_pending_errs_lock_even_on_an_empty_queue(machine: MachineFactory) -> None:
+    """v17 5/7: the queue is looked at under pending_errs_lock, the answer -ENOMSG
+    included; lockdep records the dependency on an outer lock held around it."""
+    opened(machine)
+    zdev = zdev_of(FID)
+    outer = Mutex("test_outer")
+    mutex_lock(outer)
+    try:
+        assert zpci_get_pending_error(zdev, zpci_ccdf_err()) == -errno.ENOMSG
+    finally:
+        mutex_unlock(outer)
+    assert ("test_outer", "zdev->pending_errs_lock") in {(e.held, e.taken) for e in lockdep.lockdep_edges()}
+
+def test_get_pending_error_returns_0_with_the_oldest_record(machine: MachineFactory) -> None:
+    """zpci_get_pending_error() answers 0 (an int, as the C) with the record copied
+    out, then -ENOMSG."""
+    m, _ = opened(machine)
+    m.fw.inject_error(FID, pec=0x3A, faddr=0x1000)
+    assert m.fw.wait_events_handled()
+    ccdf = zpci_ccdf_err()
+
+    rc = zpci_get_pending_error(zdev_of(FID), ccdf)
+
+    assert (type(rc), rc, ccdf.pec, ccdf.faddr) == (int, 0, 0x3A, 0x1000)
+    assert zpci_get_pending_error(zdev_of(FID), ccdf) == -errno.ENOMSG
