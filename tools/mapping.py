@@ -206,12 +206,15 @@ def missing_scope(modules: Sequence[ModuleInfo]) -> list[str]:
     return [f"{c}: {n}" for (c, n), home in scope_homes(modules).items() if home is None]
 
 
-def _patch_marks(root: Path) -> dict[tuple[str, str], list[int]]:
-    marks: dict[tuple[str, str], list[int]] = {}
-    for p in load_series(root) or ():
-        for path, names in changed_functions(p.text).items():
-            for name in names:
-                marks.setdefault((path, name), []).append(p.number)
+def _patch_marks(root: Path) -> dict[tuple[str, str], list[str]]:
+    """(module path, function) -> the marks of the patches that change it: ``N/7`` for
+    v17, ``mlN`` for commit N of the series as merged (series/mainline)."""
+    marks: dict[tuple[str, str], list[str]] = {}
+    for series, label in (("v17", "{n}/7"), ("mainline", "ml{n}")):
+        for p in load_series(root, series) or ():
+            for path, names in changed_functions(p.text).items():
+                for name in names:
+                    marks.setdefault((path, name), []).append(label.format(n=p.number))
     return marks
 
 
@@ -239,8 +242,10 @@ def generate(root: Path = ROOT) -> str:
         "",
         "- **in scope**: a function the port issues name, or a helper the series adds",
         "  (the list is `SCOPE` in [tools/mapping.py](../tools/mapping.py));",
-        "- **N/7**: patch N of the series changes the function (its Python diff is",
-        "  `series/v17/000N-*.patch`; see [patches/](patches/)).",
+        "- **N/7**: patch N of the v17 series changes the function (its Python diff is",
+        "  `series/v17/000N-*.patch`; see [patches/](patches/));",
+        "- **mlN**: commit N of the series as merged for Linux 7.3 changes it (its Python diff",
+        "  is `series/mainline/000N-*.patch`; see [mainline.md](mainline.md)).",
         "",
         "Functions whose C definition is in another file than the module's are listed under",
         "the C file with a note.  `zpcisim explain NAME` gives the line, the patches, the tests and",
@@ -289,7 +294,7 @@ def _anchor(m: ModuleInfo) -> str:
 
 
 def _section(
-    m: ModuleInfo, in_scope: set[tuple[str, str]], marks: dict[tuple[str, str], list[int]]
+    m: ModuleInfo, in_scope: set[tuple[str, str]], marks: dict[tuple[str, str], list[str]]
 ) -> list[str]:
     out = [f"## {m.c_files[0]} -> {m.path}", ""]
     notes = []
@@ -311,7 +316,7 @@ def _section(
         mark = []
         if (m.path, f.name) in in_scope:
             mark.append("**in scope**")
-        mark.extend(f"{n}/7" for n in marks.get((m.path, f.name), ()))
+        mark.extend(marks.get((m.path, f.name), ()))
         c_name = "(Python only)" if f.python_only else f"`{f.name}`"
         out.append(f"| {c_name} | `{m.module}.{f.name}` | {' '.join(mark)} |")
     out.append("")

@@ -94,3 +94,12 @@ def test_table_lists_functions_in_file_order_with_scope_and_patch_marks(tmp_path
         "| `address_read_file` | `kernel.pci.slot.address_read_file` | **in scope** 1/7 |",
     ]
     assert "## drivers/pci/slot.c -> kernel/pci/slot.py" in doc
+
+
+def test_rows_mark_the_merged_series_apart_from_v17() -> None:
+    """The FLR check moved: v17 3/7 changes pcie_reset_flr(), the merged commit 4
+    (ad05c16b290b) pcie_flr(); the MSI-X restore is changed by merged commit 5 only."""
+    doc = (ROOT / "docs/mapping.md").read_text()
+    assert "| `pcie_flr` | `kernel.pci.pci.pcie_flr` | **in scope** ml4 |" in doc
+    assert "| `pcie_reset_flr` | `kernel.pci.pci.pcie_reset_flr` | **in scope** 3/7 |" in doc
+    assert "| `__pci_restore_msix_state` | `kernel.pci.msi.msi.__pci_restore_msix_state` | ml5 |" in doc
