@@ -425,7 +425,18 @@ def _running(timeline: Timeline, verbose: bool, errors: Errors | None) -> Iterat
         with use(timeline):  # the clean-ups (closes, shutdowns) are steps too
             try:
                 yield r
-            finally:
+            except KeyboardInterrupt:
+                # Ctrl-C: clean up as far as possible, but let the interrupt, not an
+                # error of a clean-up it cut short, end the run
+                try:
+                    r.close()
+                except Exception:
+                    pass
+                raise
+            except BaseException:
+                r.close()
+                raise
+            else:
                 r.close()
 
 
