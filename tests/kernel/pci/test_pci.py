@@ -31,7 +31,7 @@ from kernel.include.linux.pci import (
 from kernel.include.linux.pci_hotplug import hotplug_slot, hotplug_slot_ops
 from kernel.lib import delay
 from kernel.lib.device import device, device_lock, device_unlock
-from kernel.lib.printk import KERN_DEBUG, KERN_ERR, KERN_WARNING, dmesg
+from kernel.lib.printk import KERN_DEBUG, KERN_ERR, KERN_INFO, KERN_WARNING, dmesg
 from kernel.pci import pci, quirks
 from kernel.pci.access import pci_read_config_dword, pci_read_config_word, pci_write_config_dword
 from kernel.pci.pci_h import pci_dev_reset_methods
@@ -115,7 +115,15 @@ def bind(dev: pci_dev, drv: pci_driver) -> None:
     dev.dev.driver = drv.driver
 
 
-def texts(level: int = KERN_DEBUG) -> list[str]:
+def texts(level: int) -> list[str]:
+    """The log lines printed at exactly ``level``: a line printed at another level is
+    not among them, so an assertion that a line is here also checks its level."""
+    return [line.text for line in dmesg() if line.level == level]
+
+
+def logged(level: int = KERN_DEBUG) -> list[str]:
+    """Every log line at ``level`` or more important: for checks that something was
+    not logged, or that nothing was."""
     return [line.text for line in dmesg(level)]
 
 
@@ -329,7 +337,7 @@ def test_pcie_reset_flr_resets_and_waits_100ms() -> None:
     assert pci.pcie_reset_flr(dev, False) == 0
     assert fn.resets == ["flr"]
     assert delay.ktime_get_ms() - t0 == 100
-    assert dbg("ready 0ms after FLR") in texts()
+    assert dbg("ready 0ms after FLR") in texts(KERN_DEBUG)
 
 
 def test_pcie_flr_logs_pending_transactions_and_resets_anyway() -> None:
@@ -339,7 +347,10 @@ def test_pcie_flr_logs_pending_transactions_and_resets_anyway() -> None:
     t0 = delay.ktime_get_ms()
     assert pci.pcie_flr(dev) == 0
     assert fn.resets == ["flr"]
-    assert dbg("timed out waiting for pending transaction; performing function level reset anyway") in texts()
+    assert (
+        dbg("timed out waiting for pending transaction; performing function level reset anyway")
+        in texts(KERN_ERR)
+    )
     assert delay.ktime_get_ms() - t0 == 100 + 200 + 400 + 100  # three waits, then the FLR wait
 
 
@@ -350,8 +361,8 @@ def test_pcie_flr_of_inaccessible_function_gives_up_after_60s() -> None:
     assert pci.pcie_flr(dev) == -errno.ENOTTY
     assert fn.resets == []  # the write was dropped
     warnings = texts(KERN_WARNING)
-    assert dbg("not ready 1023ms after FLR; waiting") in texts()
-    assert dbg("not ready 32767ms after FLR; waiting") in texts()
+    assert dbg("not ready 1023ms after FLR; waiting") in texts(KERN_INFO)
+    assert dbg("not ready 32767ms after FLR; waiting") in texts(KERN_INFO)
     assert warnings[-1] == dbg("not ready 65535ms after FLR; giving up")
 
 
@@ -361,7 +372,7 @@ def test_pci_af_flr_resets_through_advanced_features() -> None:
     assert pci.pci_af_flr(dev, True) == 0
     assert pci.pci_af_flr(dev, False) == 0
     assert fn.resets == ["af_flr"]
-    assert dbg("ready 0ms after AF_FLR") in texts()
+    assert dbg("ready 0ms after AF_FLR") in texts(KERN_DEBUG)
 
 
 def test_pci_af_flr_enotty_without_af_flr_capability() -> None:
@@ -379,7 +390,7 @@ def test_pci_pm_reset_goes_through_d3hot() -> None:
     assert fn.resets == ["pm"]
     assert fn.power_state == PCI_D0
     assert delay.ktime_get_ms() - t0 == 2 * dev.d3hot_delay
-    assert dbg("ready 0ms after PM D3hot->D0") in texts()
+    assert dbg("ready 0ms after PM D3hot->D0") in texts(KERN_DEBUG)
 
 
 def test_pci_pm_reset_refusals() -> None:
@@ -420,7 +431,7 @@ def test_reset_function_locked_tries_next_method_after_enotty() -> None:
         device_unlock(dev.dev)
     assert calls == [False]
     assert fn.resets == ["flr"]
-    lines = texts()
+    lines = texts(KERN_DEBUG)
     i = lines.index(dbg("reset via device_specific"))
     assert lines[i + 1 : i + 3] == [dbg("device_specific failed with -25"), dbg("reset via flr")]
 
@@ -439,8 +450,8 @@ def test_reset_function_locked_stops_at_first_other_error() -> None:
     finally:
         device_unlock(dev.dev)
     assert fn.resets == []
-    assert dbg("device_specific failed with -5") in texts()
-    assert dbg("reset via flr") not in texts()
+    assert dbg("device_specific failed with -5") in texts(KERN_DEBUG)
+    assert dbg("reset via flr") not in logged()
 
 
 def test_reset_function_locked_enotty_when_every_method_declines() -> None:
@@ -452,8 +463,8 @@ def test_reset_function_locked_enotty_when_every_method_declines() -> None:
         assert pci.__pci_reset_function_locked(dev) == -errno.ENOTTY
     finally:
         device_unlock(dev.dev)
-    assert dbg("flr failed with -25") in texts()
-    assert dbg("acpi failed with -25") in texts()
+    assert dbg("flr failed with -25") in texts(KERN_DEBUG)
+    assert dbg("acpi failed with -25") in texts(KERN_DEBUG)
 
 
 def test_reset_function_locked_stops_at_first_success() -> None:
@@ -498,7 +509,7 @@ def test_pci_save_state_logs_each_dword_and_marks_saved() -> None:
     dev = RootBus().add(PciFunction(0x1014, 0x04ED))
     assert pci.pci_save_state(dev) == 0
     assert dev.state_saved
-    saved = [line for line in texts() if "save config" in line]
+    saved = [line for line in texts(KERN_DEBUG) if "save config" in line]
     assert len(saved) == 16
     assert dev.saved_config_space[0] == 0x04ED1014
     assert saved[0] == dbg("save config 0x00: 0x04ed1014")
@@ -518,7 +529,7 @@ def test_save_restore_round_trips_the_header_through_an_flr() -> None:
     assert _snapshot(dev) == before
     assert not dev.state_saved
     assert pci_read_config_dword(dev, 0xC0)[1] == 0  # not config state: lost
-    assert dbg("restore config 0x10: 0x00000000 -> 0xc0000000") in texts()
+    assert dbg("restore config 0x10: 0x00000000 -> 0xc0000000") in texts(KERN_DEBUG)
 
 
 def pcie_flr_locked(dev: pci_dev) -> int:
@@ -540,7 +551,7 @@ def test_pci_restore_state_without_pcie_buffer_skips_pcie_registers() -> None:
     dev = RootBus().add(PciFunction(0x1014, 0x04ED))
     dev.saved_cap_space.clear()
     assert pci.pci_save_state(dev) == -errno.ENOMEM
-    assert dbg("buffer not found in pci_save_pcie_state") in texts()
+    assert dbg("buffer not found in pci_save_pcie_state") in texts(KERN_ERR)
 
 
 def test_store_and_load_saved_state_round_trip() -> None:
@@ -631,7 +642,7 @@ def test_save_and_disable_calls_reset_prepare_and_restore_calls_reset_done() -> 
     finally:
         device_unlock(dev.dev)
     assert calls == ["prepare", "done"]
-    assert not any("resetting" in t or "reset done" in t for t in texts())
+    assert not any("resetting" in t or "reset done" in t for t in logged())
 
 
 def test_restore_warns_reset_done_without_callback() -> None:
@@ -656,7 +667,7 @@ def test_save_and_disable_without_driver_logs_nothing() -> None:
         pci.pci_dev_save_and_disable(dev)
     finally:
         device_unlock(dev.dev)
-    assert texts(KERN_WARNING) == []
+    assert logged(KERN_WARNING) == []
 
 
 def test_save_and_disable_of_an_inaccessible_function_neither_saves_nor_disables() -> None:
@@ -702,7 +713,7 @@ def test_config_accessible_reads_command_and_status() -> None:
     fn = PciFunction(0x1014, 0x04ED)
     dev = RootBus().add(fn)
     assert pci.pci_dev_config_accessible(dev, "save state")
-    assert texts(KERN_WARNING) == []
+    assert logged(KERN_WARNING) == []
     fn.set_accessible(False)
     assert not pci.pci_dev_config_accessible(dev, "save state")
     assert texts(KERN_WARNING) == [" 0000:00:00.0: Device config space inaccessible; unable to save state"]
@@ -903,7 +914,7 @@ def test_bus_method_probed_and_used_through_the_slot() -> None:
     assert dev.reset_methods[:2] == [M_BUS, 0]
     assert pci.pci_try_reset_function(dev) == 0
     assert calls == [True, False]
-    assert dbg("reset via bus") in texts()
+    assert dbg("reset via bus") in texts(KERN_DEBUG)
 
 
 def test_slot_reset_locks_the_slot_devices_around_reset_slot() -> None:
@@ -957,7 +968,7 @@ def test_enable_disable_device_counts_users_and_clears_bus_master() -> None:
     assert dev.enable_cnt == 2 and pci.pci_is_enabled(dev)
     pci.pci_set_master(dev)
     assert dev.is_busmaster
-    assert dbg("enabling bus mastering") in texts()
+    assert dbg("enabling bus mastering") in texts(KERN_DEBUG)
     pci.pci_disable_device(dev)
     assert pci_read_config_word(dev, PCI_COMMAND)[1] & PCI_COMMAND_MASTER
     pci.pci_disable_device(dev)
@@ -986,10 +997,10 @@ def test_disable_of_disabled_device_warns() -> None:
 def test_clear_master_and_intx_write_only_on_change() -> None:
     dev = RootBus().add(PciFunction(0x1014, 0x04ED))
     pci.pci_clear_master(dev)
-    assert dbg("disabling bus mastering") not in texts()
+    assert dbg("disabling bus mastering") not in logged()
     pci.pci_set_master(dev)
     pci.pci_clear_master(dev)
-    assert dbg("disabling bus mastering") in texts()
+    assert dbg("disabling bus mastering") in texts(KERN_DEBUG)
     pci.pci_intx(dev, 1)
     assert not pci_read_config_word(dev, PCI_COMMAND)[1] & PCI_COMMAND_INTX_DISABLE
 
@@ -1013,7 +1024,7 @@ def test_power_up_of_inaccessible_function_is_eio_and_d3cold() -> None:
     fn.set_accessible(False)
     assert pci.pci_power_up(dev) == -errno.EIO
     assert dev.current_state == 4  # PCI_D3cold
-    assert dbg("Unable to change power state from D0 to D0, device inaccessible") in texts()
+    assert dbg("Unable to change power state from D0 to D0, device inaccessible") in texts(KERN_ERR)
 
 
 def test_update_current_state_reads_pmcsr() -> None:

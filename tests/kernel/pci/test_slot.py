@@ -14,7 +14,7 @@ from kernel.lib import lockdep
 from kernel.lib.errno import IS_ERR, PTR_ERR
 from kernel.lib.kobject import kobject, kobject_get_path, kset_find_obj
 from kernel.lib.kref import kref_read
-from kernel.lib.printk import dmesg
+from kernel.lib.printk import KERN_DEBUG, dmesg
 from kernel.pci.slot import (
     address_read_file,
     pci_create_slot,
@@ -57,13 +57,14 @@ def refcount(slot: pci_slot) -> int:
     return kref_read(slot.kobj.kref)
 
 
-def bus_line(bus: pci_bus, msg: str) -> str:
-    """A dev_dbg(&bus->dev, ...) line as the log ring holds it."""
-    return f"{bus.dev.dev_driver_string()} {bus.dev.dev_name()}: {msg}"
+def bus_line(bus: pci_bus, msg: str) -> tuple[int, str]:
+    """A dev_dbg(&bus->dev, ...) line as the log ring holds it: its level and text."""
+    return (KERN_DEBUG, f"{bus.dev.dev_driver_string()} {bus.dev.dev_name()}: {msg}")
 
 
-def texts() -> list[str]:
-    return [line.text for line in dmesg()]
+def texts() -> list[tuple[int, str]]:
+    """Every log line with its level, so a line printed at another level fails."""
+    return [(line.level, line.text) for line in dmesg()]
 
 
 # --- pci_create_slot: placeholder, reuse, -EBUSY, rename, names ---

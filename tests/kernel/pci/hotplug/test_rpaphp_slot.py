@@ -12,7 +12,7 @@ from kernel.include.linux.pci import PCI_DEVFN, pci_bus, pci_dev
 from kernel.include.linux.pci_hotplug import hotplug_slot, hotplug_slot_ops
 from kernel.lib.bug import KernelBug
 from kernel.lib.kref import kref_read
-from kernel.lib.printk import dmesg
+from kernel.lib.printk import KERN_DEBUG, KERN_ERR, KERN_INFO, dmesg
 from kernel.pci.hotplug.pci_hotplug_core import pci_hp_register
 from kernel.pci.hotplug.rpaphp_slot import (
     alloc_slot_struct,
@@ -66,13 +66,14 @@ def make_slot(dn: device_node, bus: pci_bus, name: str = "U78.001-P1-C3", index:
     return s
 
 
-def texts() -> list[str]:
-    return [line.text for line in dmesg()]
+def texts() -> list[tuple[int, str]]:
+    """Every log line with its level, so a line printed at another level fails."""
+    return [(line.level, line.text) for line in dmesg()]
 
 
-def rpaphp_texts() -> list[str]:
+def rpaphp_texts() -> list[tuple[int, str]]:
     """The driver's own lines (without the PCI core's dev_dbg lines between them)."""
-    return [t for t in texts() if t.startswith("rpaphp: ")]
+    return [t for t in texts() if t[1].startswith("rpaphp: ")]
 
 
 def test_slot_number_comes_from_the_matching_childs_devfn() -> None:
@@ -90,7 +91,7 @@ def test_slot_number_comes_from_the_matching_childs_devfn() -> None:
     assert [dev.slot for dev in bus.devices] == [pslot, None]
     assert rpaphp_slot_head == [s]
     assert (s.hotplug_slot.owner, s.hotplug_slot.mod_name) == ("rpaphp", "rpaphp")
-    assert texts()[-1] == "rpaphp: Slot [U78.001-P1-C3] registered"
+    assert texts()[-1] == (KERN_INFO, "rpaphp: Slot [U78.001-P1-C3] registered")
 
 
 def test_empty_slot_is_registered_as_placeholder() -> None:
@@ -130,7 +131,7 @@ def test_registering_a_name_twice_is_eagain() -> None:
 
     assert again.hotplug_slot.pci_slot is None
     assert rpaphp_slot_head == [first]
-    assert texts()[-1] == "rpaphp: rpaphp_register_slot: slot[C3] is already registered"
+    assert texts()[-1] == (KERN_ERR, "rpaphp: rpaphp_register_slot: slot[C3] is already registered")
 
 
 def test_pci_hp_register_failure_is_logged_and_returned() -> None:
@@ -142,7 +143,7 @@ def test_pci_hp_register_failure_is_logged_and_returned() -> None:
     assert rpaphp_register_slot(s) == -errno.EBUSY
 
     assert rpaphp_slot_head == []
-    assert texts()[-1] == "rpaphp: pci_hp_register failed with error -16"
+    assert texts()[-1] == (KERN_ERR, "rpaphp: pci_hp_register failed with error -16")
 
 
 def test_deregister_removes_the_slot_everywhere_and_drops_the_node() -> None:
@@ -171,11 +172,14 @@ def test_debug_lines_with_the_debug_parameter() -> None:
     rpaphp_deregister_slot(s)
 
     assert rpaphp_texts() == [
-        "rpaphp: rpaphp_register_slot registering slot:path[/pci@800000020000002] "
-        "index[20000009], name[C9] pdomain[ffffffff] type[0]",
-        "rpaphp: Slot [C9] registered",
-        "rpaphp: rpaphp_deregister_slot - Entry: deregistering slot=C9",
-        "rpaphp: rpaphp_deregister_slot - Exit: rc[0]",
+        (
+            KERN_DEBUG,
+            "rpaphp: rpaphp_register_slot registering slot:path[/pci@800000020000002] "
+            "index[20000009], name[C9] pdomain[ffffffff] type[0]",
+        ),
+        (KERN_INFO, "rpaphp: Slot [C9] registered"),
+        (KERN_DEBUG, "rpaphp: rpaphp_deregister_slot - Entry: deregistering slot=C9"),
+        (KERN_DEBUG, "rpaphp: rpaphp_deregister_slot - Exit: rc[0]"),
     ]
 
 
@@ -184,7 +188,7 @@ def test_no_debug_lines_by_default() -> None:
 
     assert rpaphp_register_slot(s) == 0
 
-    assert rpaphp_texts() == ["rpaphp: Slot [C9] registered"]
+    assert rpaphp_texts() == [(KERN_INFO, "rpaphp: Slot [C9] registered")]
 
 
 def test_matching_child_without_pci_dn_is_a_null_dereference() -> None:

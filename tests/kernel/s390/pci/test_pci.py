@@ -10,7 +10,7 @@ from collections.abc import Callable
 from kernel.lib import bug, lockdep
 from kernel.lib.cleanup import guard
 from kernel.lib.mutex import mutex, mutex_lock, mutex_unlock
-from kernel.lib.printk import dmesg
+from kernel.lib.printk import KERN_INFO, dmesg
 from kernel.pci.access import pci_read_config_dword, pci_read_config_word, pci_write_config_dword
 from kernel.pci.pci_driver import pci_dev_put
 from kernel.pci.search import pci_get_slot
@@ -48,8 +48,8 @@ def test_without_facilities_pci_is_not_supported() -> None:
     fw.boot()
     try:
         assert not zpci_is_enabled()
-        assert [line.text for line in dmesg()] == [
-            "zpci: PCI is not supported because CPU facilities 69 or 71 are not available"
+        assert [(line.level, line.text) for line in dmesg()] == [
+            (KERN_INFO, "zpci: PCI is not supported because CPU facilities 69 or 71 are not available")
         ]
     finally:
         fw.shutdown()

@@ -53,19 +53,21 @@ def bind(**kw: object) -> RecordingDriver:
     return drv
 
 
-def log(level: int = KERN_INFO) -> list[str]:
-    return [line.text for line in dmesg(level) if line.module.startswith("s390")]
+def log() -> list[tuple[int, str]]:
+    """The zpci log lines with their levels, so a line printed at the wrong level fails."""
+    return [(line.level, line.text) for line in dmesg() if line.module.startswith("s390")]
 
 
 def uevent_envs() -> list[tuple[str, ...]]:
     return [u.env for u in uevents if u.action == "change"]
 
 
-def inject(fw: ZpciFirmware, fid: int = 0x10, pec: int = 0x3A, **kw: int) -> list[str]:
-    before = len(log(KERN_DEBUG))
+def inject(fw: ZpciFirmware, fid: int = 0x10, pec: int = 0x3A, **kw: int) -> list[tuple[int, str]]:
+    """Inject an error and return the zpci log lines it caused, with their levels."""
+    before = len(log())
     fw.inject_error(fid, pec, **kw)
     assert fw.wait_events_handled()
-    return log(KERN_DEBUG)[before:]
+    return log()[before:]
 
 
 BEGIN = ("ERROR_EVENT=BEGIN_RECOVERY", "DEVICE_ONLINE=0")
@@ -87,7 +89,7 @@ def test_fmb_events_are_logged_and_ignored(zmachine: Machine, pec: int) -> None:
     fw = zmachine()
     drv = bind()
     lines = inject(fw, pec=pec)
-    assert lines == [f"zpci: {NAME}: Event 0x{pec:x} reports an error for PCI function 0x10"]
+    assert lines == [(KERN_ERR, f"zpci: {NAME}: Event 0x{pec:x} reports an error for PCI function 0x10")]
     assert drv.calls == []
     assert pdev_of(0x10).error_state == pci_channel_io_normal
     assert uevent_envs() == []
@@ -99,7 +101,7 @@ def test_service_action_events_report_permanent_failure_to_the_driver(zmachine: 
     fw = zmachine()
     drv = bind()
     lines = inject(fw, pec=pec)
-    assert lines == [f"zpci: {NAME}: Event 0x{pec:x} reports an error for PCI function 0x10"]
+    assert lines == [(KERN_ERR, f"zpci: {NAME}: Event 0x{pec:x} reports an error for PCI function 0x10")]
     assert drv.calls == [
         ("error_detected", NAME, pci_channel_io_perm_failure, pci_channel_io_perm_failure, False)
     ]
@@ -113,11 +115,11 @@ def test_other_pec_recovers_with_can_recover_driver(zmachine: Machine) -> None:
     drv = bind(error_detected=PCI_ERS_RESULT_CAN_RECOVER)
     lines = inject(fw, pec=0x3A)
     assert lines == [
-        f"zpci: {NAME}: Event 0x3a reports an error for PCI function 0x10",
-        f"zpci: {NAME}: Unblocking device access for examination",
-        f"zpci: {NAME}: Unblocking DMA",
-        f"zpci: {NAME}: The device is ready to resume operations",
-        "zpci: Reported PCI device status",
+        (KERN_ERR, f"zpci: {NAME}: Event 0x3a reports an error for PCI function 0x10"),
+        (KERN_INFO, f"zpci: {NAME}: Unblocking device access for examination"),
+        (KERN_DEBUG, f"zpci: {NAME}: Unblocking DMA"),
+        (KERN_INFO, f"zpci: {NAME}: The device is ready to resume operations"),
+        (KERN_INFO, "zpci: Reported PCI device status"),
     ]
     # error_detected sees the frozen function with config space blocked; resume sees it
     # back to normal
@@ -149,11 +151,11 @@ def test_need_reset_hot_resets_then_calls_slot_reset_and_resume(zmachine: Machin
     old_fh = fw.fh(0x10)
     lines = inject(fw)
     assert lines == [
-        f"zpci: {NAME}: Event 0x3a reports an error for PCI function 0x10",
-        f"zpci: {NAME}: Driver needs reset to recover",
-        f"zpci: {NAME}: Initiating reset",
-        f"zpci: {NAME}: The device is ready to resume operations",
-        "zpci: Reported PCI device status",
+        (KERN_ERR, f"zpci: {NAME}: Event 0x3a reports an error for PCI function 0x10"),
+        (KERN_DEBUG, f"zpci: {NAME}: Driver needs reset to recover"),
+        (KERN_INFO, f"zpci: {NAME}: Initiating reset"),
+        (KERN_INFO, f"zpci: {NAME}: The device is ready to resume operations"),
+        (KERN_INFO, "zpci: Reported PCI device status"),
     ]
     assert drv.names() == ["error_detected", "slot_reset", "resume"]
     assert drv.calls[1] == ("slot_reset", NAME, None, pci_channel_io_normal, True)
@@ -177,9 +179,9 @@ def test_no_driver_fails_and_reports_permanent_failure(zmachine: Machine) -> Non
     fw = zmachine()
     lines = inject(fw)
     assert lines == [
-        f"zpci: {NAME}: Event 0x3a reports an error for PCI function 0x10",
-        f"zpci: {NAME}: Cannot be recovered because no driver is bound to the device",
-        "zpci: Reported PCI device status",
+        (KERN_ERR, f"zpci: {NAME}: Event 0x3a reports an error for PCI function 0x10"),
+        (KERN_INFO, f"zpci: {NAME}: Cannot be recovered because no driver is bound to the device"),
+        (KERN_INFO, "zpci: Reported PCI device status"),
     ]
     assert pdev_of(0x10).error_state == pci_channel_io_perm_failure
     assert uevent_envs() == []
@@ -192,7 +194,9 @@ def test_driver_without_error_handlers_fails(zmachine: Machine) -> None:
     fw = zmachine()
     drv = bind(err_handler=False)
     lines = inject(fw)
-    assert lines[1] == f"zpci: {NAME}: The rec driver bound to the device does not support error recovery"
+    assert lines[1] == (
+        KERN_INFO, f"zpci: {NAME}: The rec driver bound to the device does not support error recovery"
+    )
     assert drv.calls == []
     assert fw.reports[0].text.splitlines()[1] == "status: failed (no driver support)"
     assert pdev_of(0x10).error_state == pci_channel_io_perm_failure
@@ -203,9 +207,9 @@ def test_disconnect_on_detection_aborts(zmachine: Machine) -> None:
     drv = bind(error_detected=PCI_ERS_RESULT_DISCONNECT)
     lines = inject(fw)
     assert lines == [
-        f"zpci: {NAME}: Event 0x3a reports an error for PCI function 0x10",
-        f"zpci: {NAME}: Automatic recovery failed after initial reporting",
-        "zpci: Reported PCI device status",
+        (KERN_ERR, f"zpci: {NAME}: Event 0x3a reports an error for PCI function 0x10"),
+        (KERN_INFO, f"zpci: {NAME}: Automatic recovery failed after initial reporting"),
+        (KERN_INFO, "zpci: Reported PCI device status"),
     ]
     # the io-failure report follows the failed recovery
     assert [(c[0], c[2]) for c in drv.calls] == [
@@ -221,9 +225,9 @@ def test_driver_that_cannot_recover_after_slot_reset(zmachine: Machine) -> None:
     drv = bind(error_detected=PCI_ERS_RESULT_NEED_RESET, slot_reset=PCI_ERS_RESULT_DISCONNECT)
     lines = inject(fw, pec=0x3A)
     assert lines[-3:] == [
-        f"zpci: {NAME}: Automatic recovery failed after slot reset",
-        f"zpci: {NAME}: Automatic recovery failed; operator intervention is required",
-        "zpci: Reported PCI device status",
+        (KERN_INFO, f"zpci: {NAME}: Automatic recovery failed after slot reset"),
+        (KERN_ERR, f"zpci: {NAME}: Automatic recovery failed; operator intervention is required"),
+        (KERN_INFO, "zpci: Reported PCI device status"),
     ]
     assert drv.names() == ["error_detected", "slot_reset", "error_detected"]
     assert uevent_envs() == [BEGIN, FAILED]
@@ -243,8 +247,8 @@ def test_kvm_attached_function_without_mediated_recovery_recovers_in_the_host(zm
 
     lines = inject(fw)
 
-    assert lines[-1] == "zpci: Reported PCI device status"
-    assert f"zpci: {NAME}: The device is ready to resume operations" in lines
+    assert lines[-1] == (KERN_INFO, "zpci: Reported PCI device status")
+    assert (KERN_INFO, f"zpci: {NAME}: The device is ready to resume operations") in lines
     assert drv.names() == ["error_detected", "resume"]
     assert fw.reports[0].text.splitlines()[1] == "status: success"
     assert zpci_kvm_hook.kvm_unregister is not None
@@ -287,9 +291,9 @@ def test_mediated_recovery_stores_the_record_and_leaves_recovery_to_userspace(zm
     lines = inject(fw, pec=0x3A, faddr=0x1234000, mvn=5)
 
     assert lines == [
-        f"zpci: {NAME}: Event 0x3a reports an error for PCI function 0x10",
-        f"zpci: {NAME}: Leaving recovery of pass-through device to user-space",
-        "zpci: Reported PCI device status",
+        (KERN_ERR, f"zpci: {NAME}: Event 0x3a reports an error for PCI function 0x10"),
+        (KERN_INFO, f"zpci: {NAME}: Leaving recovery of pass-through device to user-space"),
+        (KERN_INFO, "zpci: Reported PCI device status"),
     ]
     assert drv.names() == ["error_detected"]
     assert uevent_envs() == [BEGIN]
@@ -314,10 +318,10 @@ def test_a_full_queue_still_counts_as_mediated(zmachine: Machine) -> None:
     lines = inject(fw, pec=0x3A, faddr=4)
 
     assert lines == [
-        f"zpci: {NAME}: Event 0x3a reports an error for PCI function 0x10",
-        f"zpci: {NAME}: Maximum number (4) of pending error events queued",
-        f"zpci: {NAME}: Leaving recovery of pass-through device to user-space",
-        "zpci: Reported PCI device status",
+        (KERN_ERR, f"zpci: {NAME}: Event 0x3a reports an error for PCI function 0x10"),
+        (KERN_ERR, f"zpci: {NAME}: Maximum number (4) of pending error events queued"),
+        (KERN_INFO, f"zpci: {NAME}: Leaving recovery of pass-through device to user-space"),
+        (KERN_INFO, "zpci: Reported PCI device status"),
     ]
     assert [fw.reports[n].text.splitlines()[1] for n in range(5)] == ["status: in progress"] * 5
     assert zdev.pending_errs.count == 4
@@ -358,7 +362,7 @@ def test_stop_mediated_recovery_logs_unhandled_records_and_clears_the_queue(zmac
 
     zpci_stop_mediated_recovery(zdev)
 
-    assert log()[-1] == "zpci: Unhandled PCI error events count=2 for PCI function 0x10"
+    assert log()[-1] == (KERN_INFO, "zpci: Unhandled PCI error events count=2 for PCI function 0x10")
     assert bytes(zdev.pending_errs) == bytes(ctypes.sizeof(zdev.pending_errs))
     assert zpci_store_pci_error(pdev, zpci_ccdf_err(pec=0x3A)) == -errno.EINVAL
 
@@ -485,7 +489,7 @@ def test_a_driver_that_disconnects_aborts_even_under_mediated_recovery(zmachine:
 
     lines = inject(fw, pec=0x3A)
 
-    assert not any(line.endswith("to user-space") for line in lines)
+    assert not any(text.endswith("to user-space") for _, text in lines)
     assert fw.reports[0].text.splitlines()[1] == "status: failed (abort on detection)"
     assert zdev.pending_errs.count == 2
 
@@ -553,7 +557,7 @@ def test_event_for_an_unknown_fid_only_logs(zmachine: Machine) -> None:
     fw = zmachine()
     drv = bind()
     lines = inject(fw, fid=0x99)
-    assert lines == ["zpci: n/a: Event 0x3a reports an error for PCI function 0x99"]
+    assert lines == [(KERN_ERR, "zpci: n/a: Event 0x3a reports an error for PCI function 0x99")]
     assert drv.calls == [] and fw.reports == [] and uevent_envs() == []
 
 

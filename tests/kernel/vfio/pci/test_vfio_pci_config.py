@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 
 import uapi.linux.vfio as V
-from kernel.lib.printk import dmesg
+from kernel.lib.printk import KERN_DEBUG, KERN_INFO, dmesg
 from kernel.vfio.pci.vfio_pci import vfio_pci_vdev
 from sim.pci.function import EXP_CAP_OFFSET, PM_CAP_OFFSET, PciFunction
 from sim.userspace import syscalls
@@ -244,8 +244,8 @@ def test_flr_through_devctl_resets_the_function_and_reads_back_clear(machine: Ma
 
     assert fn.resets[resets:] == ["flr"]
     assert readw(fd, EXP_CAP_OFFSET + PCI_EXP_DEVCTL) == devctl
-    texts = [line.text for line in dmesg()[n:]]
-    assert "vfio-pci 0000:00:00.0: reset via flr" in texts
+    lines = [(line.level, line.text) for line in dmesg()[n:]]
+    assert (KERN_DEBUG, "vfio-pci 0000:00:00.0: reset via flr") in lines
 
 
 def test_flr_bit_without_flr_capability_does_not_reset(machine: MachineFactory) -> None:
@@ -271,8 +271,8 @@ def test_memory_enable_after_backdoor_reset_restores_bars(machine: MachineFactor
 
     assert writew(fd, PCI_COMMAND, PCI_COMMAND_MEMORY) == 2
 
-    texts = [line.text for line in dmesg()[n:]]
-    assert texts == ["vfio-pci 0000:00:00.0: vfio_bar_restore: reset recovery - restoring BARs"]
+    lines = [(line.level, line.text) for line in dmesg()[n:]]
+    assert lines == [(KERN_INFO, "vfio-pci 0000:00:00.0: vfio_bar_restore: reset recovery - restoring BARs")]
     assert fn.config_read(PCI_COMMAND, 2) & PCI_COMMAND_MEMORY
 
 

@@ -17,7 +17,7 @@ import pytest
 import uapi.linux.vfio as V
 import uapi.linux.vfio_zdev as Z
 from kernel.include.linux.pci import PCI_ERS_RESULT_CAN_RECOVER, pci_channel_io_frozen
-from kernel.lib.printk import dmesg
+from kernel.lib.printk import KERN_INFO, dmesg
 from kernel.pci.access import pci_read_config_dword, pci_write_config_dword
 from kernel.pci.pci import pci_save_state
 from kernel.s390.include.asm.kvm_host import kvm
@@ -509,9 +509,9 @@ def test_recoverable_error_on_an_open_device_is_left_to_userspace(machine: Machi
 
     assert os.eventfd_read(efd) == 1
     assert not ready(efd)
-    texts = [line.text for line in dmesg()]
-    assert "zpci: 0000:00:00.0: Leaving recovery of pass-through device to user-space" in texts
-    assert "zpci: 0000:00:00.0: The device is ready to resume operations" not in texts
+    lines = [(line.level, line.text) for line in dmesg()]
+    assert (KERN_INFO, "zpci: 0000:00:00.0: Leaving recovery of pass-through device to user-space") in lines
+    assert not any(text.endswith("ready to resume operations") for _, text in lines)
     zdev = zdev_of(FID)
     assert zdev.pending_errs.count == 1 and zdev.pending_errs.err[0].pec == 0x3A
     assert pdev.error_state == pci_channel_io_frozen
@@ -533,7 +533,8 @@ def test_open_starts_and_close_stops_mediated_recovery(machine: MachineFactory) 
 
     m.close(fd)
 
-    assert "zpci: Unhandled PCI error events count=1 for PCI function 0x10" in [t.text for t in dmesg()]
+    unhandled = (KERN_INFO, "zpci: Unhandled PCI error events count=1 for PCI function 0x10")
+    assert unhandled in [(t.level, t.text) for t in dmesg()]
     assert not zdev.pending_errs.mediated_recovery and zdev.pending_errs.count == 0
     m.open(vdev)
     assert zdev.pending_errs.mediated_recovery and zdev.pending_errs.count == 0
