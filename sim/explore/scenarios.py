@@ -66,8 +66,7 @@ from sim.userspace import syscalls
 from sim.userspace.zpci_err import (
     ZpciErrorRecord,
     ZpciErrReader,
-    read_zpci_base,
-    zpci_err_uapi,
+    reader_for,
 )
 
 __all__ = [
@@ -97,22 +96,8 @@ def log_lines(pattern: re.Pattern[str]) -> list[re.Match[str]]:
 
 def zpci_err_reader(fd: int) -> ZpciErrReader:
     """What a program does once after opening the device, to read error records on
-    whichever uAPI the kernel has (v17's struct, or the merged series' opaque buffer):
-    ``VFIO_DEVICE_GET_INFO`` and its zPCI base capability (:mod:`sim.userspace.zpci_err`)."""
-    buf = bytearray(4096)
-    struct.pack_into(">I", buf, 0, len(buf))
-    syscalls.ioctl(fd, V.VFIO_DEVICE_GET_INFO, buf)
-    info = V.vfio_device_info.from_buffer_copy(buf)
-    base = None
-    off = info.cap_offset if info.flags & V.VFIO_DEVICE_FLAGS_CAPS else 0
-    while off and off + ctypes.sizeof(V.vfio_info_cap_header) <= len(buf):
-        cap = V.vfio_info_cap_header.from_buffer_copy(buf, off)
-        if cap.id == V.VFIO_DEVICE_INFO_CAP_ZPCI_BASE:
-            base = read_zpci_base(buf, off)
-            break
-        off = cap.next
-    kind, length = zpci_err_uapi(base)
-    return ZpciErrReader(fd, kind, length)
+    whichever uAPI the kernel has (:func:`sim.userspace.zpci_err.reader_for`)."""
+    return reader_for(fd)
 
 
 def get_error(reader: ZpciErrReader) -> tuple[int, ZpciErrorRecord | None]:

@@ -30,7 +30,6 @@ import ctypes
 import errno
 import os
 import select
-import struct
 from typing import Final
 
 import uapi.linux.vfio as V
@@ -41,9 +40,8 @@ from sim.userspace.zpci_err import (
     VFIO_DEVICE_FEATURE_ZPCI_ERROR,
     ZpciErrorRecord,
     ZpciErrReader,
-    read_zpci_base,
+    reader_for,
     vfio_device_feature_zpci_err_v17,
-    zpci_err_uapi,
 )
 
 __all__ = ["ACTOR", "UserDriver", "ZpciErrFeature"]
@@ -137,20 +135,7 @@ class UserDriver:
         Asked once, at the first GET."""
         if self._err_reader is None:
             with acting_as(ACTOR):
-                buf = bytearray(4096)
-                struct.pack_into(">I", buf, 0, len(buf))
-                syscalls.ioctl(self.fd, V.VFIO_DEVICE_GET_INFO, buf)
-                info = V.vfio_device_info.from_buffer_copy(buf)
-                base = None
-                off = info.cap_offset if info.flags & V.VFIO_DEVICE_FLAGS_CAPS else 0
-                while off and off + ctypes.sizeof(V.vfio_info_cap_header) <= len(buf):
-                    cap = V.vfio_info_cap_header.from_buffer_copy(buf, off)
-                    if cap.id == V.VFIO_DEVICE_INFO_CAP_ZPCI_BASE:
-                        base = read_zpci_base(buf, off)
-                        break
-                    off = cap.next
-                kind, length = zpci_err_uapi(base)
-                self._err_reader = ZpciErrReader(self.fd, kind, length)
+                self._err_reader = reader_for(self.fd)
         return self._err_reader
 
     def get_error(self, fault: bool = False) -> ZpciErrorRecord | None:

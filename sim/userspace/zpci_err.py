@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import struct
 from typing import Final, Literal
 
 import attrs
@@ -44,6 +45,8 @@ __all__ = [
     "vfio_device_feature_zpci_err_v17",
     "vfio_device_info_cap_zpci_base_v3",
     "zpci_ccdf_err",
+    "read_zpci_base",
+    "reader_for",
     "zpci_err_uapi",
 ]
 
@@ -162,6 +165,26 @@ def zpci_err_uapi(base: vfio_device_info_cap_zpci_base_v3 | None) -> tuple[UapiK
             )
         return "opaque", int(base.ccdf_err_length)
     return "v17", ctypes.sizeof(vfio_device_feature_zpci_err_v17)
+
+
+def reader_for(fd: int) -> ZpciErrReader:
+    """What a program does once after opening the device, to read error records on
+    whichever uAPI the kernel has: ``VFIO_DEVICE_GET_INFO`` and its zPCI base
+    capability (:func:`zpci_err_uapi`)."""
+    buf = bytearray(4096)
+    struct.pack_into(">I", buf, 0, len(buf))
+    syscalls.ioctl(fd, V.VFIO_DEVICE_GET_INFO, buf)
+    info = V.vfio_device_info.from_buffer_copy(buf)
+    base = None
+    off = info.cap_offset if info.flags & V.VFIO_DEVICE_FLAGS_CAPS else 0
+    while off and off + ctypes.sizeof(V.vfio_info_cap_header) <= len(buf):
+        cap = V.vfio_info_cap_header.from_buffer_copy(buf, off)
+        if cap.id == V.VFIO_DEVICE_INFO_CAP_ZPCI_BASE:
+            base = read_zpci_base(buf, off)
+            break
+        off = cap.next
+    kind, length = zpci_err_uapi(base)
+    return ZpciErrReader(fd, kind, length)
 
 
 def read_zpci_base(buf: bytes | bytearray, offset: int) -> vfio_device_info_cap_zpci_base_v3:

@@ -32,7 +32,7 @@ import uapi.linux.vfio as V
 import uapi.linux.vfio as vfio
 import uapi.linux.vfio_zdev as vfio_zdev
 from kernel.vfio.pci import vfio_pci_core
-from sim.userspace import vfio_v17, zpci_err
+from sim.userspace import zpci_err
 from uapi.asm_generic.ioctl import _IO
 
 from .s390x_toolchain import (
@@ -177,10 +177,8 @@ def probe_source(cls: type[ctypes.Structure], cname: str) -> tuple[str, ctypes.S
 
 
 #: uAPI structures the kernel port defines next to the code that uses them.
-#: And the userspace programs' own copy of the v17 struct (sim/userspace/vfio_v17.py).
 EXTRA_STRUCTS: tuple[type[ctypes.Structure], ...] = (
     vfio_pci_core.vfio_device_low_power_entry_with_wakeup,
-    vfio_v17.vfio_device_feature_zpci_err,
 )
 
 ALL_STRUCTS = (
@@ -240,10 +238,10 @@ def test_bit_fields_in_the_wrong_order_are_caught_by_the_byte_image() -> None:
     """The big-endian bit-field order: ``ett`` is the most significant nibble of its
     word on s390x.  A copy that declares ``mvn`` first has the same size and offsets;
     only the byte image tells them apart."""
-    fields_ = list(vfio_v17.vfio_device_feature_zpci_err._fields_)
+    fields_ = list(zpci_err.vfio_device_feature_zpci_err_v17._fields_)
     i = [f[0] for f in fields_].index("ett")
     fields_[i], fields_[i + 1] = fields_[i + 1], fields_[i]
-    broken = _copy_with(vfio_v17.vfio_device_feature_zpci_err, fields_)
+    broken = _copy_with(zpci_err.vfio_device_feature_zpci_err_v17, fields_)
     assert ctypes.sizeof(broken) == 72
     assert layout_mismatches(broken, "vfio_device_feature_zpci_err") == ["byte image differs from byte 16"]
 
@@ -304,7 +302,6 @@ def constant_mismatches(consts: dict[str, int]) -> list[str]:
 
 def test_constants_match_the_headers() -> None:
     consts = {name: value for mod in UAPI_MODULES for name, value in constants(mod).items()}
-    consts.update(constants(vfio_v17))
     consts.update({"VFIO_DEVICE_FEATURE_ZPCI_ERROR": zpci_err.VFIO_DEVICE_FEATURE_ZPCI_ERROR})
     assert constant_mismatches(consts) == []
 

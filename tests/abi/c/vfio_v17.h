@@ -1,7 +1,7 @@
 /*
  * The v17 series' addition to include/uapi/linux/vfio.h (patch 5/7, "vfio-pci/zdev:
  * Add a device feature for error information"), transcribed field by field.  The
- * userspace programs carry their own copy of it (sim/userspace/vfio_v17.py), on the
+ * userspace programs carry their own copy of it (sim/userspace/zpci_err.py), on the
  * baseline tree too, and the kernel's uapi/linux/vfio.py has it with the series; both
  * are checked against this.
  */

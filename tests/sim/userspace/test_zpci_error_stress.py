@@ -28,7 +28,7 @@ from sim.host import Host
 from sim.pci.function import PciFunction
 from sim.userspace import syscalls
 from sim.userspace.driver import UserDriver, ZpciErrFeature
-from sim.userspace.vfio_v17 import VFIO_DEVICE_FEATURE_ZPCI_ERROR
+from sim.userspace.zpci_err import VFIO_DEVICE_FEATURE_ZPCI_ERROR
 
 FID = 0x10
 ERRORS = 2000
