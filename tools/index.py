@@ -186,14 +186,6 @@ def ranges(steps: set[int]) -> str:
     return " ".join(out)
 
 
-def parse_ranges(text: str) -> list[int]:
-    out: list[int] = []
-    for part in text.split():
-        lo, _, hi = part.partition("-")
-        out.extend(range(int(lo), int(hi or lo) + 1))
-    return out
-
-
 # ---------------------------------------------------------------- the pytest plugin
 
 
@@ -331,44 +323,9 @@ def install(config: pytest.Config) -> None:
 
 
 # ---------------------------------------------------------------- reading it
-
-
-@attrs.frozen
-class Entry:
-    path: str
-    function: str
-    tests: tuple[tuple[str, tuple[str, ...]], ...]  # (test file, names or ("*",))
-    scenarios: tuple[tuple[str, tuple[int, ...]], ...]
-
-
-def read_index(path: Path) -> dict[str, list[Entry]] | None:
-    """function name -> its entries (one per module defining it); None if no file."""
-    if not path.is_file():
-        return None
-    out: dict[str, list[Entry]] = {}
-    cur: tuple[str, str] | None = None
-    tests: list[tuple[str, tuple[str, ...]]] = []
-    scenarios: list[tuple[str, tuple[int, ...]]] = []
-
-    def flush() -> None:
-        if cur is not None:
-            out.setdefault(cur[1], []).append(Entry(cur[0], cur[1], tuple(tests), tuple(scenarios)))
-
-    for line in path.read_text().splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        if not line.startswith(" "):
-            flush()
-            p, _, name = line.partition(" ")
-            cur, tests, scenarios = (p, name), [], []
-        elif line.startswith("  scenario "):
-            sc, _, steps = line[len("  scenario ") :].partition(":")
-            scenarios.append((sc, tuple(parse_ranges(steps))))
-        else:
-            p, _, names = line.strip().partition(" ")
-            tests.append((p, tuple(names.split())))  # ("*",) or ("*", "except", A, B) or names
-    flush()
-    return out
+#
+# sim/explain.py's read_index() and parse_ranges() read the file; tests/tools/test_index.py
+# checks that they read back what this module writes.
 
 
 # ---------------------------------------------------------------- command line

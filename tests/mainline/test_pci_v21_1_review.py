@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import pytest
 
-from kernel.include.linux.pci import PCI_SLOT_ALL_DEVICES, pci_dev, pci_slot
+from kernel.include.linux.pci import PCI_SLOT_ALL_DEVICES, pci_bus, pci_dev, pci_slot
 from kernel.include.linux.pci_hotplug import hotplug_slot, hotplug_slot_ops
 from kernel.lib.device import device_lock, device_unlock
 from kernel.lib.kconfig import kconfig_override
@@ -67,6 +67,31 @@ def _released_on_another_thread(slot: pci_slot) -> Callable[[], None]:
     return race
 
 
+def _hotplug_slot(bus: pci_bus, number: int, name: str) -> tuple[pci_slot, list[bool]]:
+    """A slot registered by a hotplug driver whose reset_slot records each call's
+    ``probe`` argument (in the returned list)."""
+    calls: list[bool] = []
+
+    def reset_slot(hotplug: hotplug_slot, probe: bool) -> int:
+        calls.append(probe)
+        return 0
+
+    hotplug = hotplug_slot(ops=hotplug_slot_ops(reset_slot=reset_slot))
+    slot = create(bus, number, name, hotplug)
+    slot.hotplug = hotplug  # what pci_hp_initialize() does
+    return slot, calls
+
+
+def _racing_function(multifunction: bool) -> tuple[RacingDev, pci_slot, list[bool]]:
+    """Function 00.1 on a new bus, with its own slot (per function on s390)."""
+    bus = make_bus()
+    dev = RacingDev(bus=bus, devfn=1, multifunction=multifunction)
+    dev.dev.init_name = "0000:00:00.1"
+    bus.devices.append(dev)
+    slot, calls = _hotplug_slot(bus, 1, "00000001")
+    return dev, slot, calls
+
+
 @pytest.mark.parametrize(
     "multifunction,dereference",
     [(True, "per_func_slot"), (False, "hotplug")],
@@ -81,19 +106,8 @@ def test_slot_released_between_check_and_dereference_is_dereferenced_after_relea
     dereference, or a use after free of a pointer the compiler kept; in Python an
     AttributeError on None.  For a multifunction device the dereference is the new
     ``dev->slot->per_func_slot``; otherwise ``dev->slot->hotplug``, as in the base."""
-    bus = make_bus()
-    dev = RacingDev(bus=bus, devfn=1, multifunction=multifunction)
-    dev.dev.init_name = "0000:00:00.1"
-    bus.devices.append(dev)
-    calls: list[bool] = []
-
-    def reset_slot(hotplug: hotplug_slot, probe: bool) -> int:
-        calls.append(probe)
-        return 0
-
-    hotplug = hotplug_slot(ops=hotplug_slot_ops(reset_slot=reset_slot))
-    slot = create(bus, 1, "00000001", hotplug)
-    slot.hotplug = hotplug  # what pci_hp_initialize() does
+    dev, slot, calls = _racing_function(multifunction)
+    bus = dev.bus
     assert dev.slot is slot and slot.per_func_slot
     dev.reads = 0
     dev.race = {2: _released_on_another_thread(slot)}
@@ -112,19 +126,7 @@ def test_slot_released_between_check_and_dereference_is_dereferenced_after_relea
 
 def test_without_the_race_the_same_reset_reaches_the_hotplug_driver() -> None:
     """The control: nothing released, the per-function slot's reset_slot runs."""
-    bus = make_bus()
-    dev = RacingDev(bus=bus, devfn=1, multifunction=True)
-    dev.dev.init_name = "0000:00:00.1"
-    bus.devices.append(dev)
-    calls: list[bool] = []
-
-    def reset_slot(hotplug: hotplug_slot, probe: bool) -> int:
-        calls.append(probe)
-        return 0
-
-    hotplug = hotplug_slot(ops=hotplug_slot_ops(reset_slot=reset_slot))
-    slot = create(bus, 1, "00000001", hotplug)
-    slot.hotplug = hotplug  # what pci_hp_initialize() does
+    dev, _, calls = _racing_function(True)
     assert pci.pci_dev_reset_slot_function(dev, False) == 0
     assert calls == [False]
 
@@ -165,15 +167,7 @@ def test_a_shared_slot_still_refuses_multifunction_reset_off_s390() -> None:
     shared, so a multifunction function's slot reset stays -ENOTTY, as in the base."""
     with kconfig_override(CONFIG_S390=False):
         bus = make_bus((0x08, 0x09))
-        calls: list[bool] = []
-
-        def reset_slot(hotplug: hotplug_slot, probe: bool) -> int:
-            calls.append(probe)
-            return 0
-
-        hotplug = hotplug_slot(ops=hotplug_slot_ops(reset_slot=reset_slot))
-        slot = create(bus, 1, "dev1", hotplug)
-        slot.hotplug = hotplug
+        slot, calls = _hotplug_slot(bus, 1, "dev1")
         assert all(dev.slot is slot for dev in bus.devices)
         assert pci.pci_dev_reset_slot_function(bus.devices[1], True) == -errno.ENOTTY
         assert calls == []

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sim.explain import read_index
+from sim.explain import parse_ranges, read_index
 from tools import index as I
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +26,7 @@ def test_node_ids_become_file_and_test_without_parameters() -> None:
 def test_steps_are_written_as_ranges_and_read_back() -> None:
     assert I.ranges({3, 5, 6, 7, 10}) == "3 5-7 10"
     assert I.ranges(set()) == ""
-    assert I.parse_ranges("3 5-7 10") == [3, 5, 6, 7, 10]
+    assert parse_ranges("3 5-7 10") == [3, 5, 6, 7, 10]
 
 
 def test_a_file_s_tests_are_listed_by_name_all_or_all_but_a_few() -> None:
