@@ -40,8 +40,9 @@ Mutants run in scratch copies of the tree, one per worker process (``--jobs``, 2
 default); the work tree is never written, and Ctrl-C leaves nothing behind.
 
 A mutant that no behaviour can tell apart from the original is *equivalent*; those
-are listed, each with the reason, in ``tools/mutate_equivalent.toml``, and reviewed
-like code.  The run fails (exit 1) when a mutant survives that is not listed there,
+are listed, each with the reason, in ``tools/mutate_equivalent.toml`` (under the
+series, or under ``both`` when the code and so the mutant are the same in either), and
+reviewed like code.  The run fails (exit 1) when a mutant survives that is not listed there,
 or when a listed one is killed or no longer made (a stale entry); exit 2 is a usage
 error.  A sample (``--sample``) does not run the listed ones (each would run all its
 tests to survive); the full run does.
@@ -913,13 +914,18 @@ def load_equivalents(path: Path = EQUIVALENT_FILE, series: str = S.APPLIED) -> d
     except tomllib.TOMLDecodeError as e:
         raise MutateError(f"{path.name}: {e}") from e
     out: dict[str, Equivalent] = {}
-    for i, entry in enumerate(data.get(series, [])):
-        key, reason = entry.get("mutant"), entry.get("reason")
-        if not isinstance(key, str) or not isinstance(reason, str) or not reason.strip():
-            raise MutateError(
-                f"{path.name}: [[{series}]] entry {i + 1} needs 'mutant' and a non-empty 'reason'"
-            )
-        out[key] = Equivalent(key, reason.strip())
+    # [[both]]: the same code in both series, so the same mutant (its key names no line)
+    # and the same reason; such an entry must be made, and must survive, in either run.
+    for table in (series, "both"):
+        for i, entry in enumerate(data.get(table, [])):
+            key, reason = entry.get("mutant"), entry.get("reason")
+            if not isinstance(key, str) or not isinstance(reason, str) or not reason.strip():
+                raise MutateError(
+                    f"{path.name}: [[{table}]] entry {i + 1} needs 'mutant' and a non-empty 'reason'"
+                )
+            if key in out:
+                raise MutateError(f"{path.name}: [[{table}]] entry {i + 1} repeats {key}")
+            out[key] = Equivalent(key, reason.strip())
     return out
 
 

@@ -323,6 +323,23 @@ def test_equivalents_file_needs_a_reason(tmp_path: Path) -> None:
         M.load_equivalents(f)
 
 
+def test_both_series_share_the_entries_under_both_and_an_entry_is_listed_once(tmp_path: Path) -> None:
+    f = tmp_path / "eq.toml"
+    f.write_text(
+        '[[v17]]\nmutant = "a::f::statement::x -> pass"\nreason = "only in v17"\n'
+        '[[both]]\nmutant = "a::g::statement::y -> pass"\nreason = "in either"\n'
+    )
+    both = "a::g::statement::y -> pass"
+    assert sorted(M.load_equivalents(f, "v17")) == ["a::f::statement::x -> pass", both]
+    assert sorted(M.load_equivalents(f, "mainline")) == ["a::g::statement::y -> pass"]
+    f.write_text(
+        '[[v17]]\nmutant = "a::g::statement::y -> pass"\nreason = "here"\n'
+        '[[both]]\nmutant = "a::g::statement::y -> pass"\nreason = "and here"\n'
+    )
+    with pytest.raises(M.MutateError, match=r"\[\[both\]\] entry 1 repeats a::g::statement::y -> pass"):
+        M.load_equivalents(f, "v17")
+
+
 def test_the_reviewed_equivalents_all_have_reasons() -> None:
     eq = M.load_equivalents()
     assert all(e.reason for e in eq.values())
