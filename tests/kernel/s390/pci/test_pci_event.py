@@ -375,11 +375,6 @@ def test_stop_with_an_empty_queue_logs_nothing(zmachine: Machine) -> None:
     zpci_stop_mediated_recovery(zdev)
     assert len(dmesg()) == before
 
-def klog(since: int = 0) -> list[tuple[int, str]]:
-    """The zpci log lines with their levels, so a line at the wrong level fails."""
-    return [(line.level, line.text) for line in dmesg()[since:] if line.module.startswith("s390")]
-
-
 def takes_pending_errs_lock(fn: Callable[[], object]) -> bool:
     """Does ``fn`` take zdev->pending_errs_lock?  Lockdep records the dependency on
     an outer lock the test holds around the call."""
@@ -409,11 +404,11 @@ def test_queue_full_and_unhandled_records_are_logged_at_err_and_info(zmachine: M
     zmachine()
     pdev, zdev = pdev_of(0x10), zdev_of(0x10)
     zpci_start_mediated_recovery(zdev)
-    n = len(dmesg())
+    n = len(log())
     rcs = [zpci_store_pci_error(pdev, zpci_ccdf_err(pec=0x3A)) for _ in range(6)]
     assert rcs == [0, 0, 0, 0, -errno.ENOMEM, -errno.ENOMEM]
     zpci_stop_mediated_recovery(zdev)
-    assert klog(n) == [
+    assert log()[n:] == [
         (KERN_ERR, f"zpci: {NAME}: Maximum number (4) of pending error events queued"),
         (KERN_ERR, f"zpci: {NAME}: Maximum number (4) of pending error events queued"),
         (KERN_INFO, "zpci: Unhandled PCI error events count=4 for PCI function 0x10"),
@@ -428,17 +423,17 @@ def test_mediated_recovery_is_left_to_userspace_at_info_level_on_every_error(zma
     zdev = zdev_of(0x10)
     zpci_start_mediated_recovery(zdev)
     leaving = (KERN_INFO, f"zpci: {NAME}: Leaving recovery of pass-through device to user-space")
-    n = len(dmesg())
+    n = len(log())
     inject(fw, pec=0x3A, faddr=1)
     inject(fw, pec=0x3A, faddr=2)
-    assert [x for x in klog(n) if x[1].endswith("user-space")] == [leaving, leaving]
+    assert [x for x in log()[n:] if x[1].endswith("user-space")] == [leaving, leaving]
     assert (zdev.pending_errs.count, zdev.pending_errs.head, zdev.pending_errs.tail) == (2, 0, 2)
 
     zpci_stop_mediated_recovery(zdev)
     zpci_start_mediated_recovery(zdev)
-    n = len(dmesg())
+    n = len(log())
     inject(fw, pec=0x3A, faddr=3)
-    assert [x for x in klog(n) if x[1].endswith("user-space")] == [leaving]
+    assert [x for x in log()[n:] if x[1].endswith("user-space")] == [leaving]
     assert (zdev.pending_errs.count, zdev.pending_errs.head, zdev.pending_errs.tail) == (1, 0, 1)
     assert zdev.pending_errs.err[0].faddr == 3
     assert drv.names() == ["error_detected"] * 3
@@ -450,9 +445,9 @@ def test_store_pci_error_checks_the_flag_before_the_room_left(zmachine: Machine)
     zmachine()
     pdev, zdev = pdev_of(0x10), zdev_of(0x10)
     zdev.pending_errs.count = 4
-    n = len(dmesg())
+    n = len(log())
     assert zpci_store_pci_error(pdev, zpci_ccdf_err(pec=0x3A)) == -errno.EINVAL
-    assert klog(n) == []
+    assert log()[n:] == []
     assert zdev.pending_errs.count == 4
 
 def test_the_record_is_queued_before_the_driver_is_told(zmachine: Machine) -> None:
@@ -517,11 +512,19 @@ def test_permanent_failure_tells_the_driver_under_the_device_lock(zmachine: Mach
     assert owner is not None and owner is not threading.current_thread()  # the event thread holds it
 
 
-def test_permanent_failure_with_a_driver_without_error_detected_only_stores(zmachine: Machine) -> None:
-    """A driver with error handlers but no error_detected is not called on the
-    permanent-failure path; the record is still stored for userspace."""
+@pytest.mark.parametrize(
+    "handlers",
+    [{"error_detected": None}, {"err_handler": False}],
+    ids=["without-error_detected", "without-error-handlers"],
+)
+def test_permanent_failure_with_a_driver_that_cannot_be_told_only_stores(
+    zmachine: Machine, handlers: dict[str, object]
+) -> None:
+    """A driver with error handlers but no error_detected, or with no error handlers
+    at all, is not called on the permanent-failure path; the record is still stored
+    for userspace."""
     fw = zmachine()
-    drv = bind(error_detected=None)
+    drv = bind(**handlers)
     zdev = zdev_of(0x10)
     zpci_start_mediated_recovery(zdev)
     inject(fw, pec=0x40)
@@ -529,17 +532,6 @@ def test_permanent_failure_with_a_driver_without_error_detected_only_stores(zmac
     assert zdev.pending_errs.count == 1
     assert zdev.pending_errs.err[0].pec == 0x40
     assert pdev_of(0x10).dev.mutex.owner is None  # the event path got to its unlock
-
-def test_permanent_failure_with_a_driver_without_error_handlers_only_stores(zmachine: Machine) -> None:
-    """... nor is a driver with no error handlers at all."""
-    fw = zmachine()
-    drv = bind(err_handler=False)
-    zdev = zdev_of(0x10)
-    zpci_start_mediated_recovery(zdev)
-    inject(fw, pec=0x40)
-    assert drv.calls == []
-    assert zdev.pending_errs.count == 1
-    assert pdev_of(0x10).dev.mutex.owner is None
 
 
 def test_event_with_a_stale_handle_is_ignored(zmachine: Machine) -> None:
