@@ -52,7 +52,7 @@ from types import CodeType, FrameType
 from typing import Any, Final
 
 import uapi.linux.vfio as V
-from kernel.lib.callsite import code_function, code_path
+from kernel.lib.callsite import code_function, code_path, stack
 from kernel.lib.errno import errname
 from kernel.lib.printk import KERN_DEBUG, KERN_INFO, LogLine, klog_subscribe, klog_unsubscribe
 from kernel.lib.trace import trace_subscribe, trace_unsubscribe
@@ -327,11 +327,7 @@ def kernel_functions_at_step() -> set[tuple[str, str]]:
         record_frame = record_frame.f_back
     if record_frame is not None and record_frame.f_back is getattr(_step_ran, "frame", None):
         out.update(_step_ran.ran)
-    while frame is not None:
-        path = code_path(frame.f_code)
-        if path.startswith(_KERNEL_TREES):
-            out.add((path, code_function(frame.f_code)))
-        frame = frame.f_back
+    out.update(stack(frame, _KERNEL_TREES))
     return out
 
 
