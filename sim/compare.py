@@ -5,7 +5,7 @@ The trees are :mod:`sim.trees`' names: ``baseline`` (Linux 7.1-rc4), ``v17`` (th
 checkout), ``v17:N`` (the baseline with patches 1..N of v17), ``mainline`` and
 ``mainline:N``.  By default ``--from baseline --to v17``: the series as a whole;
 ``--from v17:2 --to v17:3`` shows what patch 3 alone changes.  A tree other than this
-checkout is written by ``tools.series`` into a cache (:func:`sim.trees.tree_path`),
+package's own is written by :mod:`sim.series` into a cache (:func:`sim.trees.tree_path`),
 so a repeated compare only runs the scenarios.
 
 The scenario runs in a fresh Python process in each tree (``python -m sim run NAME
@@ -22,8 +22,8 @@ what is not behaviour normalised away: process ids and file descriptor numbers
 (``pid 4711``, ``fd 6``, ``eventfd 7`` compare as ``pid N``, ``fd N``,
 ``eventfd N``).
 
-Needs a source checkout (``series/`` and ``tools/series.py`` beside ``sim/``); an
-installed package without one says so and exits 1.
+Works from a source checkout and from an installed package alike: the series files
+ship with the package (:mod:`sim.trees`).
 """
 
 from __future__ import annotations
@@ -274,16 +274,12 @@ def compare(
     diff_only: bool = False,
 ) -> str:
     """Run ``name`` on the trees ``left`` and ``right`` (written from the checkout
-    ``root`` where they are not it); the rendering, ``width`` columns wide."""
-    if root is None:
-        root = checkout_root()
-    if root is None or checkout_root(root) is None:
-        where = Path(__file__).resolve().parent.parent if root is None else root
-        raise CompareError(
-            f"compare needs a source checkout: series/ and tools/series.py are not in {where}.\n"
-            "This looks like an installed package.  Clone the project and run it there:\n"
-            "    git clone <zpcisim repository> && cd zpcisim && python -m sim compare NAME"
-        )
+    ``root``, by default from this package, where they are not its own); the
+    rendering, ``width`` columns wide."""
+    try:
+        root = trees.source(root).root
+    except TreeError as e:
+        raise CompareError(str(e)) from e
     try:
         left, right = trees.normalise_tree(left, root), trees.normalise_tree(right, root)
     except TreeError as e:

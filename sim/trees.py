@@ -1,19 +1,22 @@
 """The kernel trees ``zpcisim compare`` and ``zpcisim run --kernel`` run a scenario on:
-``baseline`` (Linux 7.1-rc4), ``v17`` (this checkout), ``v17:N`` (the baseline with
-patches 1..N of v17), and ``mainline`` / ``mainline:N`` once ``series/mainline/``
-holds the merged series.  The names are :func:`tools.series.parse_tree`'s; this module
-adds where a tree is and how a scenario runs in it.
+``baseline`` (Linux 7.1-rc4), ``v17`` (this package's own tree), ``v17:N`` (the
+baseline with patches 1..N of v17), ``mainline`` and ``mainline:N`` (the series as
+merged for Linux 7.3).  The names are :func:`sim.series.parse_tree`'s; this module adds
+where a tree is and how a scenario runs in it.
 
-A tree other than this checkout is written by ``tools.series`` (``python -m
-tools.series tree NAME DIR``) into a cache directory, keyed by a SHA-256 of the
-tree's name and of every file ``tools.series`` copies (path and content), so that a
-tree is written once and reused until the checkout changes.  The cache is
-``$ZPCISIM_CACHE``, else ``$XDG_CACHE_HOME/zpcisim``, else ``~/.cache/zpcisim``; each
-tree is ``trees/<key>``.  Writing is safe against concurrent runs and interruption:
-a tree is written into a fresh temporary directory beside its final place, then
-renamed there in one step (``os.rename`` of a directory onto a missing name is
-atomic); a writer that finds the name taken uses the tree already there.  A tree
-whose ``.zpcisim-tree`` stamp (written last) is missing or wrong is not used.
+Every tree but ``v17`` is written by :mod:`sim.series` (no git needed) into a cache
+directory, from this package's :func:`source`: in a source checkout its ``kernel/``,
+``uapi/``, ``sim/`` and ``tests/`` with ``series/``; in an installed package (``pip
+install``) its ``kernel/``, ``uapi/`` and ``sim/`` with the series files the wheel ships
+in ``sim/_data/`` (the trees then hold no tests).  A tree is keyed by a SHA-256 of its
+name and of every file it is written from, series files included, so that it is
+written once and reused until the package changes.  The cache is ``$ZPCISIM_CACHE``,
+else ``$XDG_CACHE_HOME/zpcisim``, else ``~/.cache/zpcisim``; each tree is
+``trees/<key>``.  Writing is safe against concurrent runs and interruption: a tree is
+written into a fresh temporary directory beside its final place, then renamed there
+in one step (``os.rename`` of a directory onto a missing name is atomic); a writer
+that finds the name taken uses the tree already there.  A tree whose
+``.zpcisim-tree`` stamp (written last) is missing or wrong is not used.
 
 The scenario runs in a fresh Python process in the tree (``python -m sim run
 NAME ...`` with ``PYTHONPATH`` set to it), so each run has its own kernel.
@@ -21,7 +24,6 @@ NAME ...`` with ``PYTHONPATH`` set to it), so each run has its own kernel.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -30,6 +32,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
+
+from sim import series
 
 __all__ = [
     "RUN_TIMEOUT",
@@ -40,12 +44,13 @@ __all__ = [
     "env_for",
     "is_this_tree",
     "normalise_tree",
+    "source",
     "run_in_tree",
     "tree_key",
     "tree_path",
 ]
 
-#: The tree this checkout is (``tools.series`` keeps it equal to the baseline + v17).
+#: The tree this package is (the baseline + v17; ``tools.series check`` keeps it so).
 THIS_TREE: Final = "v17"
 #: Seconds a scenario run may take in a tree.
 RUN_TIMEOUT: Final = 300
@@ -62,24 +67,21 @@ class TreeError(RuntimeError):
 
 
 def checkout_root(start: Path | None = None) -> Path | None:
-    """The source checkout this ``sim`` package belongs to, or None when it is an
-    installed package without ``series/`` and ``tools/series.py`` beside it."""
-    root = Path(__file__).resolve().parent.parent if start is None else start
-    if (root / "series").is_dir() and (root / "tools" / "series.py").is_file():
-        return root
-    return None
+    """The source checkout this ``sim`` package belongs to (or ``start``), or None when
+    it is not one (an installed package)."""
+    root = series.package_root() if start is None else start
+    return root if series.is_checkout(root) else None
 
 
-def _need_checkout(root: Path | None) -> Path:
-    found = checkout_root(root) if root is not None else checkout_root()
-    if found is None:
-        where = Path(__file__).resolve().parent.parent if root is None else root
-        raise TreeError(
-            f"other kernel trees need a source checkout: series/ and tools/series.py are not in {where}.\n"
-            "This looks like an installed package.  Clone the project and run it there:\n"
-            "    git clone <zpcisim repository> && cd zpcisim && python -m sim compare NAME"
-        )
-    return found
+def source(root: Path | None = None) -> series.Source:
+    """What this package's trees are written from (:mod:`sim.series`): the checkout
+    ``root``, or by default this package, checkout or installed."""
+    if root is not None and root != series.package_root() and not series.is_checkout(root):
+        raise TreeError(f"{root} is not a zpcisim source checkout: it has no series/{series.APPLIED}/")
+    try:
+        return series.source_for(root)
+    except series.SeriesError as e:
+        raise TreeError(str(e)) from e
 
 
 def normalise_tree(spec: str, root: Path | None = None) -> str:
@@ -87,14 +89,12 @@ def normalise_tree(spec: str, root: Path | None = None) -> str:
     :class:`TreeError` (usage) for a name that is not a tree."""
     if spec == THIS_TREE:
         return spec
-    root = _need_checkout(root)
-    from tools import series
-
+    base = source(root).base
     try:
-        name = series.parse_tree(spec, root)
+        name = series.parse_tree(spec, base)
         if name.series is None:
             return "baseline"
-        total = len(series.patch_files(series.series_dir(name.series, root)))
+        total = len(series.patch_files(series.series_dir(name.series, base)))
     except series.UsageError as e:
         raise TreeError(str(e), usage=True) from e
     except series.SeriesError as e:
@@ -105,7 +105,7 @@ def normalise_tree(spec: str, root: Path | None = None) -> str:
 
 
 def is_this_tree(spec: str, root: Path | None = None) -> bool:
-    """Whether ``spec`` names the tree of this checkout (v17 with all its patches)."""
+    """Whether ``spec`` names the tree of this package (v17 with all its patches)."""
     return normalise_tree(spec, root) == THIS_TREE
 
 
@@ -119,30 +119,21 @@ def cache_dir() -> Path:
     return base / "zpcisim"
 
 
-def tree_key(spec: str, root: Path) -> str:
-    """SHA-256 (hex) of the tree name and of every file ``tools.series`` copies from
-    ``root``: its relative path and its bytes."""
-    from tools import series
-
-    h = hashlib.sha256()
-    h.update(f"zpcisim tree {spec}\0".encode())
-    for rel in sorted(series._tracked_files(root)):
-        data = (root / rel).read_bytes()
-        h.update(f"{rel}\0{len(data)}\0".encode())
-        h.update(data)
-    return h.hexdigest()
+def tree_key(spec: str, src: series.Source) -> str:
+    """SHA-256 (hex) of the tree name and of every file a tree of ``src`` is written
+    from, series files included (:func:`sim.series.tree_key`)."""
+    return series.tree_key(spec, src)
 
 
 def tree_path(spec: str, root: Path | None = None, cache: Path | None = None) -> Path:
-    """The directory holding tree ``spec``: this checkout for ``v17``, else the
-    cached tree (written now if it is not there yet)."""
+    """The directory holding tree ``spec``: this package's own (the checkout, or
+    site-packages) for ``v17``, else the cached tree (written now if it is not there
+    yet)."""
     name = normalise_tree(spec, root)
-    root = _need_checkout(root)
+    src = source(root)
     if name == THIS_TREE:
-        return root
-    from tools import series
-
-    key = tree_key(name, root)
+        return src.root
+    key = tree_key(name, src)
     trees = (cache or cache_dir()) / "trees"
     final = trees / key
     if (final / _STAMP).is_file() and (final / _STAMP).read_text() == key:
@@ -154,7 +145,7 @@ def tree_path(spec: str, root: Path | None = None, cache: Path | None = None) ->
         raise TreeError(f"cannot write trees into the cache {trees}: {e.strerror}") from e
     try:
         try:
-            series.write_tree(name, tmp / "t", root)
+            series.write_tree(name, tmp / "t", src)
         except series.SeriesError as e:
             raise TreeError(f"could not write the tree {name}:\n{e}") from e
         (tmp / "t" / _STAMP).write_text(key)

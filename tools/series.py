@@ -32,6 +32,11 @@ Each patch file starts with the kernel patch's subject, a line naming the posted
 patch it ports (``Ports: <Message-ID>``), for a merged commit a line with its
 mainline commit id (``Commit: <sha>``), a short note, a line ``---``, and then a plain
 ``git diff`` of code and test files.
+
+Reading tree names, applying patches and writing trees is :mod:`sim.series`, which the
+installed ``zpcisim`` uses too; this tool gives it every file git knows of the
+checkout (so its trees carry the tests, docs and tools) and adds what needs git:
+``check``, ``export`` and ``import``.
 """
 
 from __future__ import annotations
@@ -44,34 +49,61 @@ import sys
 import tempfile
 from pathlib import Path
 
-import attrs
+from sim.series import (
+    APPLIED,
+    PATCHABLE,
+    SERIES_NAMES,
+    TREE_HELP,
+    SeriesError,
+    Source,
+    TreeName,
+    UsageError,
+    apply_patch,
+    copy_files,
+    forward_apply,
+    patch_files,
+    reverse_apply,
+)
+from sim.series import parse_tree as _parse_tree
+from sim.series import series_dir as _series_dir
+from sim.series import write_tree as _write_tree
+
+__all__ = [
+    "APPLIED",
+    "PATCHABLE",
+    "SERIES_NAMES",
+    "TREE_HELP",
+    "SeriesError",
+    "TreeName",
+    "UsageError",
+    "baseline",
+    "check",
+    "copy_tree",
+    "export",
+    "forward_apply",
+    "git_source",
+    "import_series",
+    "main",
+    "parse_commit",
+    "parse_header",
+    "parse_tree",
+    "patch_files",
+    "reverse_apply",
+    "series_dir",
+    "write_tree",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 SERIES_ROOT = ROOT / "series"
 
-#: The series, in the order ``check`` and the tools list them.
-SERIES_NAMES = ("v17", "mainline")
-#: The series this tree carries (main = baseline + v17).
-APPLIED = "v17"
 #: The number of patches of v17; a v17 import must find exactly these.
 V17_PATCHES = 7
-
-#: Only these paths may appear in a patch: code and tests, no docs or series files.
-PATCHABLE = ("kernel/", "uapi/", "sim/", "tests/")
 
 BASELINE_SUBJECT = "baseline: Linux 7.1-rc4 before the series"
 
 _HEADER_RE = re.compile(
     r"\A(?P<subject>[^\n]+)\nPorts: (?P<msgid><[^>\n]+>)\n(?:Commit: (?P<commit>[0-9a-f]{12,40})\n)?"
 )
-
-
-class SeriesError(RuntimeError):
-    pass
-
-
-class UsageError(SeriesError):
-    """The words of the call are wrong (a tree name that does not exist, ...)."""
 
 
 def _git(args: list[str], cwd: Path, input_: str | None = None) -> str:
@@ -82,17 +114,7 @@ def _git(args: list[str], cwd: Path, input_: str | None = None) -> str:
 
 
 def series_dir(name: str, root: Path = ROOT) -> Path:
-    if name not in SERIES_NAMES:
-        raise UsageError(f"no series {name!r}; series: {', '.join(SERIES_NAMES)}")
-    return root / "series" / name
-
-
-def patch_files(series: Path) -> list[Path]:
-    """The patch files of one series directory, in order (none is an error)."""
-    files = sorted(series.glob("[0-9][0-9][0-9][0-9]-*.patch"))
-    if not files:
-        raise SeriesError(f"no patch files in {series}")
-    return files
+    return _series_dir(name, root)
 
 
 def parse_header(text: str, name: str) -> tuple[str, str]:
@@ -114,75 +136,25 @@ def _tracked_files(src: Path) -> list[str]:
     return [p for p in out.split("\0") if p and (src / p).is_file()]
 
 
+def git_source(root: Path = ROOT) -> Source:
+    """The checkout ``root`` as the source of trees: every file git knows (tracked or
+    not ignored), every patch hunk applied."""
+    return Source(root, root, tuple(sorted(_tracked_files(root))), None)
+
+
 def copy_tree(src: Path, dst: Path) -> None:
     """Copy the files git knows (tracked or not ignored) of ``src`` into ``dst``."""
-    dst.mkdir(parents=True, exist_ok=True)
-    for rel in _tracked_files(src):
-        target = dst / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src / rel, target)
+    copy_files(src, _tracked_files(src), dst)
 
 
 def _files_of(patch_text: str) -> list[str]:
     return sorted(set(re.findall(r"^diff --git a/(\S+) b/", patch_text, flags=re.M)))
 
 
-def _apply(tree: Path, patch: Path, reverse: bool) -> None:
-    text = patch.read_text()
-    r = subprocess.run(
-        ["git", "apply", *(["-R"] if reverse else []), "--whitespace=nowarn", "--verbose", "-"],
-        cwd=tree,
-        input=text,
-        capture_output=True,
-        text=True,
-    )
-    if r.returncode != 0:
-        failing = sorted(set(re.findall(r"patch failed: ([^:\n]+)", r.stderr))) or _files_of(text)
-        how = "reverse-applies" if reverse else "applies"
-        where = f"{patch.parent.name}/{patch.name}"
-        raise SeriesError(f"{where} no longer {how}; files: {', '.join(failing)}\n{r.stderr.strip()}")
-
-
-def reverse_apply(tree: Path, series: Path) -> None:
-    """Reverse-apply the series directory ``series`` to ``tree``, last patch first."""
-    for patch in reversed(patch_files(series)):
-        _apply(tree, patch, reverse=True)
-
-
-def forward_apply(tree: Path, patches: list[Path]) -> None:
-    """Apply ``patches`` to ``tree`` in order."""
-    for patch in patches:
-        _apply(tree, patch, reverse=False)
-
-
-@attrs.frozen
-class TreeName:
-    """A tree the tools can write: the baseline, or the first ``count`` patches of a series."""
-
-    series: str | None  # None: the baseline
-    count: int
-
-    def __str__(self) -> str:
-        return "baseline" if self.series is None else f"{self.series}:{self.count}"
-
-
-TREE_HELP = "baseline, v17, v17:N (patches 1..N of v17), mainline or mainline:N"
-
-
 def parse_tree(spec: str, root: Path = ROOT) -> TreeName:
     """``baseline``, ``v17``, ``v17:N``, ``mainline``, ``mainline:N`` -> a :class:`TreeName`
     (:class:`UsageError` for anything else, or N out of range)."""
-    if spec == "baseline":
-        return TreeName(None, 0)
-    name, sep, n = spec.partition(":")
-    if name not in SERIES_NAMES:
-        raise UsageError(f"no tree {spec!r}; trees: {TREE_HELP}")
-    total = len(patch_files(series_dir(name, root)))
-    if not sep:
-        return TreeName(name, total)
-    if not n.isdigit() or not 1 <= int(n) <= total:
-        raise UsageError(f"no tree {spec!r}: {name} has patches 1 to {total}")
-    return TreeName(name, int(n))
+    return _parse_tree(spec, root)
 
 
 def check(root: Path = ROOT) -> dict[str, int]:
@@ -200,25 +172,19 @@ def check(root: Path = ROOT) -> dict[str, int]:
             forward_apply(Path(tmp), patches)
             counts[name] = len(patches)
             for patch in reversed(patches):
-                _apply(Path(tmp), patch, reverse=True)
+                apply_patch(Path(tmp), patch, reverse=True)
     return counts
 
 
 def baseline(dst: Path, root: Path = ROOT) -> None:
     """Write the pre-series tree of ``root`` into ``dst`` (new or empty)."""
-    if dst.exists() and any(dst.iterdir()):
-        raise SeriesError(f"{dst} exists and is not empty")
-    copy_tree(root, dst)
-    reverse_apply(dst, series_dir(APPLIED, root))
+    write_tree(TreeName(None, 0), dst, root)
 
 
 def write_tree(spec: str | TreeName, dst: Path, root: Path = ROOT) -> TreeName:
-    """Write the tree ``spec`` (see :func:`parse_tree`) into ``dst`` (new or empty)."""
-    tree = parse_tree(spec, root) if isinstance(spec, str) else spec
-    baseline(dst, root)
-    if tree.series is not None:
-        forward_apply(dst, patch_files(series_dir(tree.series, root))[: tree.count])
-    return tree
+    """Write the tree ``spec`` (see :func:`parse_tree`) into ``dst`` (new or empty):
+    :func:`sim.series.write_tree` from every file git knows of ``root``."""
+    return _write_tree(spec, dst, git_source(root))
 
 
 def _commit_message(text: str, name: str) -> str:
