@@ -10,9 +10,10 @@ holds the merged series: which function each hunk's changed lines fall in, docst
 left out, and which changed lines mention the name), and the execution index
 ``tests/executed.txt`` (written by ``python -m tools.index`` from a run of the test
 suite): the tests whose body ran the function, and the scenarios and step numbers at
-which it runs.  ``series/`` and ``tests/`` exist only in a source checkout; an
-installed package without one still answers the first question and says that it
-cannot answer the others.
+which it runs.  An installed package reads the series, the index and the test files
+from the copy the wheel ships in ``sim/_data/`` (:func:`sim.series.data_root`), so it
+answers as the checkout does; a package without them still answers the first
+question and says that it cannot answer the others.
 
 NAME is a C name as a reader has it: ``zpci_hot_reset_device``, ``struct zpci_dev``,
 ``struct zpci_ccdf_err {`` (copied from a patch), ``zdev->pending_errs_lock`` or
@@ -31,6 +32,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import attrs
+
+from sim.series import data_root
 
 __all__ = [
     "SERIES",
@@ -531,6 +534,8 @@ class Explanation:
     similar: tuple[str, ...]  # close names, when nothing is defined under this one
     series_names: tuple[str, ...] = ("v17",)
     root: Path = attrs.field(factory=Path)
+    #: Where ``series/`` and ``tests/`` are read (``root`` in a checkout).
+    data: Path | None = None
 
     @property
     def name(self) -> str:
@@ -545,6 +550,7 @@ def explain(name: str | Query, root: Path | None = None) -> Explanation:
     """Look ``name`` up (a NAME as :func:`parse_name` reads it); :class:`UsageError`
     when it is not one."""
     root = default_root() if root is None else root
+    data = data_root(root)
     q = parse_name(name) if isinstance(name, str) else name
     modules = scan_modules(root)
     c_of = {m.path: m.c_files for m in modules}
@@ -563,9 +569,9 @@ def explain(name: str | Query, root: Path | None = None) -> Explanation:
         users = _users(q.name, root, attribute=True)
     elif defs and all(d.kind != "function" for d, _ in defs):
         users = _users(q.name, root, attribute=False)
-    series = load_all_series(root)
+    series = load_all_series(data)
     patches = None if series is None else tuple(patches_touching(q.name, series))
-    index = read_index(root / INDEX)
+    index = read_index(data / INDEX)
     runs: tuple[Entry, ...] | None = None
     if index is not None:
         keys = [(d.path, d.name) for d, _ in defs if d.kind == "function"]
@@ -576,8 +582,8 @@ def explain(name: str | Query, root: Path | None = None) -> Explanation:
 
         names = sorted({d.name for m in modules for d in m.definitions})
         similar = tuple(difflib.get_close_matches(q.name, names, n=5, cutoff=0.75))
-    here = tuple(s for s in SERIES if (root / "series" / s).is_dir())
-    return Explanation(q, defs, fields, tuple(users), patches, runs, similar, here or ("v17",), root)
+    here = tuple(s for s in SERIES if (data / "series" / s).is_dir())
+    return Explanation(q, defs, fields, tuple(users), patches, runs, similar, here or ("v17",), root, data)
 
 
 def _count(n: int, noun: str) -> str:
@@ -697,7 +703,7 @@ def _render_runs(e: Explanation, out: list[str]) -> None:
     for entry in e.runs:
         for path, names in entry.tests:
             if names[:1] == ("*",):
-                total = _count_tests(e.root, path)
+                total = _count_tests(e.data or e.root, path)
                 but = names[2:]
                 n += total - len(but)
                 text = f"every test ({total})" + (f" but {', '.join(but)}" if but else "")
