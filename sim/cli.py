@@ -17,7 +17,7 @@
 ``zpcisim compare NAME [--from TREE] [--to TREE] [--diff-only]``
     runs the scenario on two kernel trees (by default the baseline and this one,
     v17) and prints the two timelines side by side, the differences marked
-    (:mod:`sim.compare`; needs a source checkout).
+    (:mod:`sim.compare`; the series ship with the package, so it works installed too).
 ``zpcisim explain [--code] NAME``
     where a C function (struct, field, macro, constant) lives in the Python tree,
     which patches touch it, which tests and scenario steps run it (:mod:`sim.explain`);
