@@ -96,7 +96,13 @@ def install_checkout(dst: Path) -> Path:
 def _installed() -> str:
     dst = Path(tempfile.mkdtemp(prefix="zpcisim-installed-"))
     atexit.register(shutil.rmtree, dst, ignore_errors=True)
-    return str(install_checkout(dst))
+    try:
+        return str(install_checkout(dst))
+    except subprocess.CalledProcessError as e:
+        raise RuntimeError(
+            f"installing this checkout for the tests failed: {' '.join(map(str, e.cmd))}\n{e.stderr}"
+            "(ZPCISIM_BIN=checkout runs python -m sim from the checkout instead)"
+        ) from e
 
 
 def _bin() -> str | None:
