@@ -89,15 +89,19 @@ class Errors:
     """The errors a scenario injects, which the user may choose
     (``zpcisim run NAME --pec HEX --errors N --fid HEX``): the PEC of each error in
     turn (``pecs``; a user's ``--pec`` makes them all the same), how many (``count``),
-    and the function they hit (``fid``).  ``fixed_fids`` are the scenario's other
-    functions, which ``fid`` must not be; ``pec_choices``, the PECs ``--pec`` may
-    name when the scenario is about one kind of error (None: any)."""
+    and the function they hit (``fid``).  ``count`` is per round: ``rounds`` has one
+    entry per round of ``count`` errors the scenario injects, the function that round
+    hits (None: ``fid``), so that ``zpcisim list`` can say exactly what a run injects.
+    ``fixed_fids`` are the scenario's other functions, which ``fid`` must not be;
+    ``pec_choices``, the PECs ``--pec`` may name when the scenario is about one kind
+    of error (None: any)."""
 
     pecs: tuple[int, ...]
     count: int
     fid: int
     fixed_fids: tuple[int, ...] = ()
     pec_choices: frozenset[int] | None = None
+    rounds: tuple[int | None, ...] = (None,)
 
     def pec(self, n: int) -> int:
         """The PEC of error ``n`` (from 0), the ``pecs`` taken in turn."""
