@@ -122,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         suite = wall([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"])
         rows.append(("test suite", f"{suite:.1f} s", "as CI runs it", ""))
 
-    print("\n".join(table(rows, f"median of {ns.repeat} runs, {ns.records} records per error-path run", width)))
+    title = f"median of {ns.repeat} runs, {ns.records} records per error-path run"
+    print("\n".join(table(rows, title, width)))
     return 0
 
 

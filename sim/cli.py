@@ -76,7 +76,6 @@ if os.path.basename(getattr(sys.modules.get("__main__"), "__file__", None) or ""
     install_interrupt_handler()
 
 import argparse  # noqa: E402
-import errno  # noqa: E402
 import json  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -199,6 +198,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", metavar="{list,run,compare,explain}")
     sub.add_parser("list", parents=[wide], help="list the scenarios and the errors each injects")
     run = sub.add_parser("run", parents=[wide], help="run one scenario and print its timeline")
+    run.set_defaults(usage_of=run)  # its usage errors show its usage
     run.add_argument("name", help="the scenario (see 'zpcisim list')")
     run.add_argument("--json", action="store_true", help="one JSON object per step instead of text")
     run.add_argument(
@@ -366,6 +366,8 @@ def _run(p: argparse.ArgumentParser, args: argparse.Namespace, width: int) -> in
     global _child_speaks
     from sim.scenarios import load
 
+    p = args.usage_of
+
     if args.json and args.diagram == "-":
         return _usage(
             p,
@@ -411,7 +413,9 @@ def _run(p: argparse.ArgumentParser, args: argparse.Namespace, width: int) -> in
     from sim.diagram import mermaid
     from sim.scenarios import run_scenario
 
-    streamer = None if args.diagram == "-" else _Streamer(json_lines=args.json, width=width, source=args.source)
+    streamer = None
+    if args.diagram != "-":
+        streamer = _Streamer(json_lines=args.json, width=width, source=args.source)
     result = run_scenario(
         args.name, verbose=args.verbose, on_step=streamer, pec=args.pec, count=args.errors, fid=args.fid
     )
@@ -485,7 +489,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The command line; the exit status (module docstring)."""
     previous = install_interrupt_handler()
     stdout = sys.stdout
-    sys.stdout = _Output(stdout)  # type: ignore[assignment]
+    sys.stdout = _Output(stdout)
     try:
         status = _main(argv)
         sys.stdout.flush()

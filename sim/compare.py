@@ -219,7 +219,7 @@ def render(
         width,
     )
     for tree, run in ((left, base), (right, new)):
-        out += _fit(f"  {tree}: {len(run.steps)} steps, {_status(run, name, tree)}", width)
+        out += wrap(f"  {tree}: {len(run.steps)} steps, {_status(run, name, tree)}", width, 4)
     out.append("")
     lt, rt = title(left), title(right)
     out.append(f"{lt[:col]:<{col}}   {rt[:col]}".rstrip())

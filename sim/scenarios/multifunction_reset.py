@@ -52,7 +52,7 @@ def run(r: Run) -> None:
     try:
         rc = drv.reset()
     except OSError as e:  # a kernel without patch 1 has no reset for the function: -EINVAL
-        rc = -e.errno
+        rc = -(e.errno or 0)
     r.expect(
         rc == 0,
         "VFIO_DEVICE_RESET of function 1 succeeds" + (f" (it returned -{errname(rc)})" if rc else ""),
