@@ -261,8 +261,7 @@ def _status(run: Run, name: str, tree: str) -> str:
         if n == 0:
             return "the run failed (exit 1)"
         kernel = "" if tree == trees.THIS_TREE else f" --kernel {tree}"
-        what = "expectation" if n == 1 else "expectations"
-        return f"{n} of the scenario's {what} not met (exit 1; zpcisim run {name}{kernel} lists them)"
+        return f"{n} of the scenario's expectations not met (exit 1; zpcisim run {name}{kernel} lists them)"
     return f"exit {run.returncode}"
 
 

@@ -181,7 +181,10 @@ def test_compare_v17_2_to_v17_3_shows_patch_3_alone(tmp_path: Path, monkeypatch:
         "  v17:2: 31 steps, 2 of the scenario's expectations not met "
         "(exit 1; zpcisim run inaccessible-reset --kernel v17:2 lists them)"
     )
-    assert lines[3] == "  v17:3: 31 steps, the scenario's expectations held (exit 0)"
+    assert lines[3] == (
+        "  v17:3: 24 steps, 1 of the scenario's expectations not met "
+        "(exit 1; zpcisim run inaccessible-reset --kernel v17:3 lists them)"
+    )
 
 
 def test_trees_are_cached_by_content(tmp_path: Path) -> None:
