@@ -185,6 +185,30 @@ def test_multifunction_reset_on_the_baseline_names_the_failed_reset() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("name", "named"),
+    [
+        (
+            "passthrough-userspace",
+            "the driver fetches the records and resets (error 0x3a) (it failed with -ENOTTY)",
+        ),
+        ("close-with-pending", "the next opener's GET answers (it failed with -ENOTTY)"),
+        ("ism-error-irq", "the error eventfd registers (it failed with -EINVAL)"),
+        ("efault-lost-record", "the driver GETs until ENOMSG (it failed with -ENOTTY)"),
+    ],
+)
+def test_a_request_the_baseline_refuses_is_a_named_expectation_not_a_crash(name: str, named: str) -> None:
+    """The same for every scenario whose requests a kernel without the series refuses
+    (VFIO_DEVICE_FEATURE ZPCI_ERROR: -ENOTTY; the error IRQ of a non-PCIe function:
+    -EINVAL)."""
+    r = run_zpcisim("run", name, "--kernel", "baseline", "--json", timeout=300)
+    assert r.returncode == 1
+    said = r.stderr.splitlines()
+    assert f"{name}: expectation not met: {named}" in said
+    assert re.fullmatch(rf"{name}: FAIL: \d+ expectations not met", said[-1])
+    assert "crashed" not in r.stderr and "Traceback" not in r.stderr
+
+
 def test_a_failing_run_fits_80_columns_too() -> None:
     r = run_zpcisim("run", "multifunction-reset", "--kernel", "baseline", timeout=300)
     assert r.returncode == 1
