@@ -45,6 +45,25 @@ def test_ctrl_c_during_start_up_says_one_line_and_exits_130(delay: float, tmp_pa
     assert b": PASS" not in out
 
 
+def test_ctrl_c_while_another_tree_runs_says_one_line_and_exits_130(tmp_path: Path) -> None:
+    """``zpcisim run passthrough-kvm --kernel baseline`` runs the scenario in a child
+    process; Ctrl-C (SIGINT to the terminal's process group, both processes) still
+    gives one line, from the child, and 130."""
+    p = subprocess.Popen(
+        [*zpcisim_argv(), "run", "passthrough-kvm", "--kernel", "baseline"],
+        cwd=tmp_path,
+        env=_env(None),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert p.stdout is not None
+    assert p.stdout.readline().startswith(b"   1  ")  # the child runs
+    os.killpg(p.pid, signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert (p.returncode, err.decode()) == (130, "zpcisim: interrupted\n")
+
+
 # -- a full disk ----------------------------------------------------------------------
 
 
