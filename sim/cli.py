@@ -1,13 +1,16 @@
 """The ``zpcisim`` command line (also ``python -m sim``).
 
 ``zpcisim list``
-    the scenarios, one each, and the errors each injects (which ``run`` can change).
+    the scenarios, one each, and the errors each injects (how many rounds, how many
+    errors in each, on which function, which PECs: ``run`` can change them).
 ``zpcisim run NAME [--json] [--diagram FILE|-] [--verbose] [--source] [--kernel TREE] ...``
-    runs one and prints its timeline: one line per step (seq, actor, kind, text),
-    or with ``--json`` one JSON object per line (``seq``, ``actor``, ``kind``,
-    ``text``; ``request`` and ``ret`` on ioctls; other decoded fields).
-    ``--diagram FILE`` also writes a Mermaid sequence diagram of the run (``-``: to
-    stdout, instead of the timeline); ``--verbose`` adds the kernel's debug lines;
+    runs one and prints its timeline, each step as it happens: one line per step
+    (seq, actor, kind, text), or with ``--json`` one JSON object per line (``seq``,
+    ``actor``, ``kind``, ``text``; ``request`` and ``ret`` on ioctls; other decoded
+    fields).  ``--diagram FILE`` also writes a Mermaid sequence diagram of the run
+    (``-``: to stdout, instead of the timeline; with ``--json`` a usage error, both
+    would go to stdout); ``--verbose`` adds the kernel's debug lines, marked ``<7>``
+    and numbered as sub-steps (``23.1``) so that the steps keep their numbers;
     ``--kernel TREE`` runs it on another kernel tree (``baseline``, ``v17:N``,
     ``mainline``...: :mod:`sim.trees`) in a process of its own; ``--pec``,
     ``--errors N`` and ``--fid`` choose the errors a scenario injects; ``--source``
@@ -27,9 +30,12 @@ Output fits the terminal, or 80 columns when stdout is not one (``--width N``, a
 least :data:`MIN_WIDTH`); long lines wrap inside their column, never inside a word.
 
 Exit status: 0 when the scenario ends as it should, 1 when one of its expectations
-fails (each unmet one is named, the last line says FAIL), 2 for a usage error (an
-unknown scenario name lists the known ones), 130 on Ctrl-C (one line on stderr),
-141 when the reader of the output goes away (``| head``: quietly, as SIGPIPE would).
+fails (each unmet one is named, the last line says FAIL) or the output cannot be
+written (a full disk: one line, ``zpcisim: write error: No space left on device``),
+2 for a usage error (an unknown scenario name lists the known ones), 130 on Ctrl-C
+(one line on stderr, at any moment from the first module of the command on: the
+handler is installed before the model loads), 141 when the reader of the output goes
+away (``| head``: quietly, as SIGPIPE would).
 """
 
 from __future__ import annotations
