@@ -248,10 +248,12 @@ def _replay(name: str, text: str, max_steps: int, width: int, ap: argparse.Argum
 
 
 def main(argv: list[str] | None = None) -> int:
+    # the width, for --help too (the parser below says what is wrong with a bad one)
     pre = argparse.ArgumentParser(add_help=False)
-    pre.add_argument("--width", type=int, default=None)
+    pre.add_argument("--width", default=None)
     known, _ = pre.parse_known_args(argv)
-    width = output_width(known.width if known.width is not None and known.width >= MIN_WIDTH else None)
+    asked = int(known.width) if known.width and known.width.isdigit() else None
+    width = output_width(asked if asked is not None and asked >= MIN_WIDTH else None)
     ap = argparse.ArgumentParser(
         prog="python -m sim.explore",
         description="\n".join(wrap(plain(__doc__.split("\n\n")[0]) if __doc__ else "", width, 0)),
