@@ -60,7 +60,7 @@ def test_ctrl_c_while_another_tree_runs_says_one_line_and_exits_130(tmp_path: Pa
     assert p.stdout is not None
     assert p.stdout.readline().startswith(b"   1  ")  # the child runs
     os.killpg(p.pid, signal.SIGINT)
-    out, err = p.communicate(timeout=60)
+    _, err = p.communicate(timeout=60)
     assert (p.returncode, err.decode()) == (130, "zpcisim: interrupted\n")
 
 
