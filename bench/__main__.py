@@ -30,6 +30,8 @@ from pathlib import Path
 
 from bench import errpath
 from bench import explore as explore_bench
+from sim.cli import MIN_WIDTH, output_width
+from sim.compare import wrap
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,7 +64,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=5, help="repetitions per figure (median taken)")
     p.add_argument("--records", type=int, default=1000, help="records per error-path run")
     p.add_argument("--suite", action="store_true", help="also time the full test suite")
+    p.add_argument(
+        "--width",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"output width (default: the terminal's, 80 when not a terminal; at least {MIN_WIDTH})",
+    )
     ns = p.parse_args(argv)
+    if ns.width is not None and ns.width < MIN_WIDTH:
+        p.error(f"--width: {ns.width} is too narrow; at least {MIN_WIDTH} columns")
+    width = output_width(ns.width)
     rows: list[tuple[str, str, str, str]] = []
 
     model = median_of(ns.repeat, lambda: errpath.model_records_per_s(ns.records))
@@ -110,11 +122,27 @@ def main(argv: list[str] | None = None) -> int:
         suite = wall([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"])
         rows.append(("test suite", f"{suite:.1f} s", "as CI runs it", ""))
 
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    print(f"median of {ns.repeat} runs, {ns.records} records per error-path run")
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    title = f"median of {ns.repeat} runs, {ns.records} records per error-path run"
+    print("\n".join(table(rows, title, width)))
     return 0
+
+
+def table(rows: list[tuple[str, str, str, str]], title: str, width: int) -> list[str]:
+    """The rows as a table at most ``width`` columns wide: one line per row, the
+    columns aligned; when that is too wide, each row's name on a line of its own and
+    its figures aligned under it, two columns in (a line still too long wraps, never
+    inside a word)."""
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    out = wrap(title, width, 2)
+    if sum(widths) + 6 <= width:
+        for r in rows:
+            out.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        return out
+    for r in rows:
+        out += wrap(r[0], width, 2)
+        figures = "  ".join(c.ljust(w) for c, w in zip(r[1:], widths[1:], strict=True)).rstrip()
+        out += wrap("  " + figures, width, 4)
+    return out
 
 
 if __name__ == "__main__":

@@ -1,13 +1,16 @@
 """The ``zpcisim`` command line (also ``python -m sim``).
 
 ``zpcisim list``
-    the scenarios, one each, and the errors each injects (which ``run`` can change).
+    the scenarios, one each, and the errors each injects (how many rounds, how many
+    errors in each, on which function, which PECs: ``run`` can change them).
 ``zpcisim run NAME [--json] [--diagram FILE|-] [--verbose] [--source] [--kernel TREE] ...``
-    runs one and prints its timeline: one line per step (seq, actor, kind, text),
-    or with ``--json`` one JSON object per line (``seq``, ``actor``, ``kind``,
-    ``text``; ``request`` and ``ret`` on ioctls; other decoded fields).
-    ``--diagram FILE`` also writes a Mermaid sequence diagram of the run (``-``: to
-    stdout, instead of the timeline); ``--verbose`` adds the kernel's debug lines;
+    runs one and prints its timeline, each step as it happens: one line per step
+    (seq, actor, kind, text), or with ``--json`` one JSON object per line (``seq``,
+    ``actor``, ``kind``, ``text``; ``request`` and ``ret`` on ioctls; other decoded
+    fields).  ``--diagram FILE`` also writes a Mermaid sequence diagram of the run
+    (``-``: to stdout, instead of the timeline; with ``--json`` a usage error, both
+    would go to stdout); ``--verbose`` adds the kernel's debug lines, marked ``<7>``
+    and numbered as sub-steps (``23.1``) so that the steps keep their numbers;
     ``--kernel TREE`` runs it on another kernel tree (``baseline``, ``v17:N``,
     ``mainline``...: :mod:`sim.trees`) in a process of its own; ``--pec``,
     ``--errors N`` and ``--fid`` choose the errors a scenario injects; ``--source``
@@ -27,26 +30,69 @@ Output fits the terminal, or 80 columns when stdout is not one (``--width N``, a
 least :data:`MIN_WIDTH`); long lines wrap inside their column, never inside a word.
 
 Exit status: 0 when the scenario ends as it should, 1 when one of its expectations
-fails (each unmet one is named, the last line says FAIL), 2 for a usage error (an
-unknown scenario name lists the known ones), 130 on Ctrl-C (one line on stderr),
-141 when the reader of the output goes away (``| head``: quietly, as SIGPIPE would).
+fails (each unmet one is named, the last line says FAIL) or the output cannot be
+written (a full disk: one line, ``zpcisim: write error: No space left on device``),
+2 for a usage error (an unknown scenario name lists the known ones), 130 on Ctrl-C
+(one line on stderr, at any moment from the first module of the command on: the
+handler is installed before the model loads), 141 when the reader of the output goes
+away (``| head``: quietly, as SIGPIPE would).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
+import signal
 import sys
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Final, TextIO
+import threading
+from types import FrameType
 
-from sim import __version__, trees
-from sim import compare as compare_cmd
-from sim import explain as explain_cmd
-from sim.diagram import mermaid
-from sim.scenarios import MAX_ERRORS, Errors, Result, load, run_scenario
+#: Whether a child ``zpcisim`` (``run --kernel``) owns Ctrl-C: it says the one line.
+_child_speaks = False
+_dying = False
+
+
+def _interrupted(signum: int, frame: FrameType | None) -> None:
+    """SIGINT: one line on stderr and exit 130 at once, whatever the program was doing
+    (loading modules, booting, waiting for a thread or a child), with no traceback
+    and no clean-up that could hang.  While a child ``zpcisim`` runs in the
+    foreground, it got the same signal and says the line itself."""
+    global _dying
+    if _child_speaks or _dying:
+        return
+    _dying = True
+    try:
+        os.write(2, b"zpcisim: interrupted\n")
+    finally:
+        os._exit(130)
+
+
+def install_interrupt_handler() -> object:
+    """Make Ctrl-C end the command as :func:`_interrupted` says; the previous handler
+    (None when not on the main thread, where handlers cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, _interrupted)
+
+
+# The console script ``zpcisim`` imports this module and then calls main(): Ctrl-C
+# must be handled from here on, before the modules below load.  (``python -m sim``
+# installs it in sim/__main__.py, earlier still; a test importing this module keeps
+# its own handler.)
+if os.path.basename(getattr(sys.modules.get("__main__"), "__file__", None) or "") == "zpcisim":
+    install_interrupt_handler()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING, Any, Final, TextIO  # noqa: E402
+
+from sim import __version__, trees  # noqa: E402
+from sim import compare as compare_cmd  # noqa: E402
+
+if TYPE_CHECKING:
+    from sim.scenarios import Errors, Result
+    from sim.timeline import Step
 
 __all__ = ["MIN_WIDTH", "main", "output_width"]
 
@@ -56,6 +102,43 @@ MIN_WIDTH: Final = 60
 PIPE_WIDTH: Final = 80
 #: A step line's head: seq, actor, kind (``sim.timeline.Step.line``).
 STEP_INDENT: Final = 25
+
+
+class OutputError(Exception):
+    """Writing the command's output failed (a full disk, an I/O error): ``error`` says
+    why.  Not an ``OSError``, so that no ``except OSError`` on the way takes it for
+    something else; a closed pipe stays a ``BrokenPipeError`` (exit 141, quietly)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error.strerror or str(error))
+        self.error = error
+
+
+class _Output:
+    """``sys.stdout`` while a command runs: the stream, whose failed writes and
+    flushes raise :class:`OutputError`."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise OutputError(e) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise OutputError(e) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _width(text: str) -> int:
@@ -76,6 +159,8 @@ def _hex(text: str) -> int:
 
 
 def _count(text: str) -> int:
+    from sim.scenarios import MAX_ERRORS
+
     try:
         n = int(text)
     except ValueError:
@@ -99,6 +184,8 @@ def output_width(asked: int | None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from sim.scenarios import MAX_ERRORS
+
     p = argparse.ArgumentParser(
         prog="zpcisim",
         description="Run the s390x vfio-pci error recovery flow (Linux v17 series) on a model "
@@ -115,14 +202,23 @@ def _parser() -> argparse.ArgumentParser:
         f"at least {MIN_WIDTH})",
     )
     sub = p.add_subparsers(dest="cmd", metavar="{list,run,compare,explain}")
-    sub.add_parser("list", parents=[wide], help="list the scenarios")
+    sub.add_parser("list", parents=[wide], help="list the scenarios and the errors each injects")
     run = sub.add_parser("run", parents=[wide], help="run one scenario and print its timeline")
+    run.set_defaults(usage_of=run)  # its usage errors show its usage
     run.add_argument("name", help="the scenario (see 'zpcisim list')")
     run.add_argument("--json", action="store_true", help="one JSON object per step instead of text")
     run.add_argument(
-        "--diagram", metavar="FILE", help="write a Mermaid sequence diagram (Markdown) to FILE ('-': stdout)"
+        "--diagram",
+        metavar="FILE",
+        help="write a Mermaid sequence diagram (Markdown) to FILE ('-': stdout, instead of the "
+        "timeline; not with --json)",
     )
-    run.add_argument("--verbose", action="store_true", help="include the kernel's debug log lines")
+    run.add_argument(
+        "--verbose",
+        action="store_true",
+        help="include the kernel's debug log lines (marked <7>, numbered as sub-steps of the step "
+        "before them: the steps keep their numbers)",
+    )
     run.add_argument(
         "--source", action="store_true", help="under each step, the kernel function and file:line behind it"
     )
@@ -132,11 +228,22 @@ def _parser() -> argparse.ArgumentParser:
         default=trees.THIS_TREE,
         help="the kernel tree to run on: baseline, v17 (default, this tree), v17:N, mainline, mainline:N",
     )
-    run.add_argument("--pec", type=_hex, metavar="HEX", help="the PEC of every error the scenario injects")
     run.add_argument(
-        "--errors", type=_count, metavar="N", help=f"how many errors it injects (1 to {MAX_ERRORS})"
+        "--pec", type=_hex, metavar="HEX", help="the PEC of every error the scenario injects"
     )
-    run.add_argument("--fid", type=_hex, metavar="HEX", help="the function id the errors hit")
+    run.add_argument(
+        "--errors",
+        type=_count,
+        metavar="N",
+        help=f"how many errors each round of the scenario injects (1 to {MAX_ERRORS}); "
+        "'zpcisim list' shows each scenario's rounds",
+    )
+    run.add_argument(
+        "--fid",
+        type=_hex,
+        metavar="HEX",
+        help="the function id the errors hit (a round on the scenario's other function stays there)",
+    )
     cmp = sub.add_parser(
         "compare", parents=[wide], help="run a scenario on two kernel trees (before and with the series)"
     )
@@ -147,18 +254,33 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def describe_errors(errors: Errors) -> str:
-    """What ``list`` says of a scenario's errors: ``errors: 1 (PEC 0x3a 0x3d) on fid 0x10``
-    (how many, the PECs they take in turn, the function), and ``; --pec 0x3b|0x40``
-    for a scenario that takes only those."""
+    """What ``list`` says of a scenario's errors: ``errors: 2 rounds of 1 on fid 0x10,
+    PEC 0x3a 0x3d in turn`` (how many rounds, how many errors each -- what ``--errors``
+    sets --, the function, the PECs the errors take one after the other), each
+    round's function when they differ (``2 rounds of 1 (fid 0x10, 0x11)``), and
+    ``; --pec 0x3b|0x40`` for a scenario that takes only those."""
+    fids = [errors.fid if f is None else f for f in errors.rounds]
+    if len(set(fids)) == 1:
+        where = f" on fid 0x{fids[0]:x}"
+    else:
+        where = " (fid " + ", ".join(f"0x{f:x}" for f in fids) + ")"
+    head = f"{_plural(len(fids), 'round')} of {errors.count}"
     pecs = " ".join(f"0x{pec:x}" for pec in errors.pecs)
+    turn = " in turn" if len(errors.pecs) > 1 else ""
     only = ""
     if errors.pec_choices is not None:
         only = "; --pec " + "|".join(f"0x{pec:x}" for pec in sorted(errors.pec_choices))
-    return f"errors: {errors.count} (PEC {pecs}) on fid 0x{errors.fid:x}{only}"
+    return f"errors: {head}{where}, PEC {pecs}{turn}{only}"
 
 
 def _list(width: int) -> int:
+    from sim.scenarios import load
+
     scenarios = load()
     col = max((len(n) for n in scenarios), default=0) + 2
     for name, sc in scenarios.items():
@@ -210,7 +332,54 @@ def _forward(args: argparse.Namespace, width: int) -> list[str]:
     return out
 
 
+class _Streamer:
+    """Prints each step as it is recorded (the timeline in order, whichever thread
+    records it), one line or one JSON object per step, flushed at once.  A failed
+    write is kept (:attr:`error`) and ends the printing; the run goes on to its end
+    quietly, and the command then reports the failure."""
+
+    def __init__(self, *, json_lines: bool, width: int, source: bool) -> None:
+        self.json_lines = json_lines
+        self.width = width
+        self.source = source
+        self._lock = threading.Lock()
+        self._next = 0
+        self._pending: dict[int, Step] = {}
+        self.error: BaseException | None = None
+
+    def __call__(self, step: Step) -> None:
+        with self._lock:
+            self._pending[step.index] = step
+            while self._next in self._pending and self.error is None:
+                s = self._pending.pop(self._next)
+                self._next += 1
+                try:
+                    sys.stdout.write(self._text(s))
+                    sys.stdout.flush()
+                except (OutputError, BrokenPipeError) as e:
+                    self.error = e
+
+    def _text(self, step: Step) -> str:
+        if self.json_lines:
+            return json.dumps(step.as_json()) + "\n"
+        lines = compare_cmd.wrap(step.line(), self.width, STEP_INDENT)
+        if self.source and step.fields.get("source"):
+            lines.append(f"{'':{STEP_INDENT}}{step.fields['function']}  {step.fields['source']}")
+        return "\n".join(lines) + "\n"
+
+
 def _run(p: argparse.ArgumentParser, args: argparse.Namespace, width: int) -> int:
+    global _child_speaks
+    from sim.scenarios import load
+
+    p = args.usage_of
+
+    if args.json and args.diagram == "-":
+        return _usage(
+            p,
+            "--json and --diagram - would both write to stdout: write the diagram to a file "
+            "(--diagram FILE) or leave out --json",
+        )
     scenarios = load()
     if args.name not in scenarios:
         names = ", ".join(scenarios) or "(none)"
@@ -239,33 +408,44 @@ def _run(p: argparse.ArgumentParser, args: argparse.Namespace, width: int) -> in
         try:
             path = trees.tree_path(kernel)
             sys.stdout.flush()
-            return trees.run_in_tree(path, _forward(args, width), capture=False).returncode
+            # the child gets Ctrl-C too, and says the one line
+            _child_speaks = True
+            try:
+                return trees.run_in_tree(path, _forward(args, width), capture=False).returncode
+            finally:
+                _child_speaks = False
         except trees.TreeError as e:
             return _fail(str(e))
-    result = run_scenario(args.name, verbose=args.verbose, pec=args.pec, count=args.errors, fid=args.fid)
+    from sim.diagram import mermaid
+    from sim.scenarios import run_scenario
+
+    streamer = None
+    if args.diagram != "-":
+        streamer = _Streamer(json_lines=args.json, width=width, source=args.source)
+    result = run_scenario(
+        args.name, verbose=args.verbose, on_step=streamer, pec=args.pec, count=args.errors, fid=args.fid
+    )
+    if streamer is not None and streamer.error is not None:
+        raise streamer.error
     if args.diagram == "-":
         sys.stdout.write(mermaid(result.steps, f"zpcisim run {args.name}"))
-    else:
-        for step in result.steps:
-            if args.json:
-                print(json.dumps(step.as_json()))
-            else:
-                print("\n".join(compare_cmd.wrap(step.line(), width, STEP_INDENT)))
-                if args.source and step.fields.get("source"):
-                    print(f"{'':{STEP_INDENT}}{step.fields['function']}  {step.fields['source']}")
-    if args.diagram and args.diagram != "-":
+    elif args.diagram:
         try:
             with open(args.diagram, "w", encoding="utf-8") as f:
                 f.write(mermaid(result.steps, f"zpcisim run {args.name}"))
         except OSError as e:
             print(f"zpcisim: cannot write {args.diagram}: {e.strerror}", file=sys.stderr)
             return 2
-    _status(result, sys.stderr if args.json or args.diagram == "-" else sys.stdout)
+    if args.json or args.diagram == "-":
+        _status(result, sys.stderr)  # one line each, for a program that reads them
+    else:
+        _status(result, sys.stdout, width)
     return 0 if result.passed else 1
 
 
-def _status(result: Result, out: TextIO) -> None:
-    """The closing lines: each unmet expectation, then PASS or FAIL."""
+def _status(result: Result, out: TextIO, width: int | None = None) -> None:
+    """The closing lines: each unmet expectation, then PASS or FAIL (wrapped to
+    ``width``, continuation lines indented by four)."""
     name = result.name
     if result.passed:
         lines = [f"{name}: PASS"]
@@ -278,7 +458,7 @@ def _status(result: Result, out: TextIO) -> None:
         else:
             lines.append(f"{name}: FAIL: {len(result.unmet)} expectations not met")
     for line in lines:
-        print(line, file=out)
+        print("\n".join(compare_cmd.wrap(line, width, 4)) if width else line, file=out)
 
 
 def _fail(message: str) -> int:
@@ -292,6 +472,8 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.cmd is None:
         return _usage(p, "choose a command: list, run, compare or explain (zpcisim --help says more)")
     if args.cmd == "explain":
+        from sim import explain as explain_cmd
+
         return explain_cmd.main([args.name, *(["--code"] if args.code else [])])
     width = output_width(args.width)
     if args.cmd == "compare":
@@ -301,8 +483,19 @@ def _main(argv: Sequence[str] | None) -> int:
     return _run(p, args, width)
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush of what is left
+    in its buffer cannot fail again (and print a traceback) on the way out."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line; the exit status (module docstring)."""
+    previous = install_interrupt_handler()
+    stdout = sys.stdout
+    sys.stdout = _Output(stdout)
     try:
         status = _main(argv)
         sys.stdout.flush()
@@ -310,12 +503,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader went away (``| head``): say nothing, and keep the interpreter's
         # final flush from failing on the closed pipe.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _quiet_stdout()
         return 141
-    except KeyboardInterrupt:
+    except OutputError as e:
+        print(f"zpcisim: write error: {e}", file=sys.stderr)
+        _quiet_stdout()
+        return 1
+    except KeyboardInterrupt:  # when the handler could not be installed (not the main thread)
         print("zpcisim: interrupted", file=sys.stderr)
         return 130
+    finally:
+        sys.stdout = stdout
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

@@ -1,14 +1,15 @@
 """A recorded run as a Mermaid sequence diagram (Markdown that GitHub renders).
 
 One participant per actor that took part, in the order firmware, host, qemu, guest,
-user-driver, admin; one arrow or note per step:
+user-driver, admin; one arrow or note per step, numbered as ``zpcisim run`` numbers it:
 
 * a firmware ``event`` is an arrow firmware -> host; the VMM's ``event`` (an error
   it injects into its guest) an arrow qemu -> guest;
 * a ``clp`` step of the firmware or the host (the host kernel's CLP and MPCIFC
   calls) an arrow host -> firmware; one of the guest or the VMM (the guest's CLP,
   which the VMM intercepts) an arrow guest -> qemu;
-* an ``ioctl`` an arrow from the program to the host (to the VMM for the guest);
+* an ``ioctl`` an arrow from the program to the host (to the VMM for the guest); a
+  program's ``close`` of a device file an arrow to the host, ``close PATH``;
 * the host's eventfd signal an arrow host -> the program that waits (the VMM if it
   takes part, else the user driver);
 * the administrator's ``sysfs`` write an arrow admin -> host;
@@ -42,7 +43,8 @@ def escape(text: str) -> str:
 
 def _line(step: Step, waiter: str | None) -> str:
     a = _IDS[step.actor]
-    text = f"{step.seq}. {escape(step.text)}"
+    what = f"close {step.text}" if step.kind == "close" else step.text
+    text = f"{step.label}. {escape(what)}"
     if step.kind == "event" and step.actor == "firmware":
         return f"    firmware->>host: {text}"
     if step.kind == "event" and step.actor == "qemu":
@@ -57,6 +59,8 @@ def _line(step: Step, waiter: str | None) -> str:
         target = "qemu" if step.actor == "guest" else "host"
         if step.actor != target:
             return f"    {a}->>{target}: {text}"
+    if step.kind == "close" and step.actor in ("qemu", "user-driver"):
+        return f"    {a}->>host: {text}"
     if step.kind == "sysfs" and step.actor == "admin":
         return f"    admin->>host: {text}"
     if step.kind == "irq" and step.actor == "host" and waiter is not None:
@@ -72,7 +76,7 @@ def _participants(steps: Sequence[Step]) -> list[str]:
             used.add("host")
         if s.kind == "clp" and s.actor in ("host", "firmware"):
             used.add("firmware")
-        if s.kind == "ioctl":
+        if s.kind == "ioctl" or (s.kind == "close" and s.actor in ("qemu", "user-driver")):
             used.add("qemu" if s.actor == "guest" else "host")
         if s.kind == "clp" and s.actor in ("guest", "qemu"):
             used.update(("guest", "qemu"))

@@ -12,7 +12,8 @@ What it records:
 * every host kernel log line (:func:`kernel.lib.printk.klog_subscribe`) as actor
   ``host``, kind ``log``, the text exactly as the kernel printed it (``level`` in the
   step's fields).  ``KERN_INFO`` and more important by default; ``verbose=True``
-  adds the debug lines;
+  adds the debug lines, as minor steps (numbered ``23.1`` after step 23: the other
+  steps keep their numbers, :class:`sim.timeline.Timeline`);
 * kernel trace events (:func:`kernel.lib.trace.trace_subscribe`): ``eventfd_signal``
   as ``host``/``irq``;
 * the firmware (:attr:`sim.zpci.firmware.ZpciFirmware.listeners`): error and
@@ -397,7 +398,13 @@ class Recorder:
     def _on_log(self, line: LogLine) -> None:
         if line.level <= self.level:
             self.timeline.record(
-                "host", "log", line.text, level=line.level, function=line.function, source=line.source
+                "host",
+                "log",
+                line.text,
+                minor=line.level > KERN_INFO,
+                level=line.level,
+                function=line.function,
+                source=line.source,
             )
 
     def _on_trace(self, name: str, fields: dict[str, Any]) -> None:

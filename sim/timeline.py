@@ -16,6 +16,12 @@ A program says who it is with :func:`acting_as`; what it does through the
 userspace entry is then recorded under that actor.  Everything is recorded in one
 :class:`Timeline`, installed as the current one with :func:`use`.
 
+Steps are numbered from 1 in the order they are recorded.  A *minor* step -- a kernel
+debug line, which only ``zpcisim run --verbose`` records -- is numbered as a sub-step
+of the step before it (``23.1``, ``23.2``; ``seq`` 23 and ``sub`` 1, 2), so that the
+other steps keep the numbers they have without it, and its line shows the kernel's
+level (``<7>``).
+
 Besides its steps, a timeline keeps a :class:`KernelReport` for each lockdep
 report and WARN of the host kernel or of a guest kernel, in the order they came.
 Their lines are also steps (kernel log lines); the reports are what
@@ -61,9 +67,21 @@ class Step:
     request: str | None = None
     ret: int | None = None
     fields: dict[str, Any] = attrs.field(factory=dict)
+    #: a minor step's number after the step it follows (``seq``); 0 for a step
+    sub: int = 0
+    #: where it is in its timeline (from 0), whatever its number
+    index: int = attrs.field(default=0, eq=False, repr=False)
+
+    @property
+    def label(self) -> str:
+        """Its number as printed: ``23``, or ``23.1`` for a minor step."""
+        return f"{self.seq}.{self.sub}" if self.sub else str(self.seq)
 
     def as_json(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"seq": self.seq, "actor": self.actor, "kind": self.kind, "text": self.text}
+        d: dict[str, Any] = {"seq": self.seq}
+        if self.sub:
+            d["sub"] = self.sub
+        d.update(actor=self.actor, kind=self.kind, text=self.text)
         if self.request is not None:
             d["request"] = self.request
         if self.ret is not None:
@@ -72,7 +90,14 @@ class Step:
         return d
 
     def line(self) -> str:
-        return f"{self.seq:4d}  {self.actor:<11} {self.kind:<6} {self.text}"
+        """``  23  host        log    text``; a minor step ``23.1  host        log
+        <7>text`` (a label longer than four columns takes one of the two spaces)."""
+        label = self.label
+        gap = " " * max(1, 6 - max(4, len(label)))
+        text = self.text
+        if self.sub and "level" in self.fields:
+            text = f"<{self.fields['level']}>{text}"
+        return f"{label:>4}{gap}{self.actor:<11} {self.kind:<6} {text}"
 
 
 @attrs.frozen
@@ -108,6 +133,8 @@ class Timeline:
         self._subscribers: list[Callable[[Step], None]] = []
         #: the kernels' lockdep reports and WARNs during the run, in order
         self.reports: list[KernelReport] = []
+        self._seq = 0
+        self._sub = 0
 
     def record(
         self,
@@ -117,14 +144,20 @@ class Timeline:
         *,
         request: str | None = None,
         ret: int | None = None,
+        minor: bool = False,
         **fields: Any,
     ) -> Step:
+        """Record a step (``minor``: a sub-step of the last step, module docstring)."""
         if actor not in ACTORS:
             raise ValueError(f"unknown actor {actor!r}")
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
         with self._lock:
-            step = Step(len(self.steps) + 1, actor, kind, text, request, ret, dict(fields))
+            if minor:
+                self._sub += 1
+            else:
+                self._seq, self._sub = self._seq + 1, 0
+            step = Step(self._seq, actor, kind, text, request, ret, dict(fields), self._sub, len(self.steps))
             self.steps.append(step)
             subscribers = tuple(self._subscribers)
         for fn in subscribers:

@@ -23,7 +23,9 @@ as the current one, calls the function with a :class:`Run`, and returns a
 and the step finders (:meth:`Run.find`, :meth:`Run.expect_order`).  An unmet
 expectation is collected and the run goes on to its end, so that a run on another
 tree (``zpcisim compare``, ``zpcisim run --kernel``) shows everything that tree does
-and the result lists every unmet expectation (:attr:`Result.unmet`).  Only
+and the result lists every unmet expectation (:attr:`Result.unmet`).  A request
+the kernel refuses (an ``OSError`` from an ioctl a kernel without the series does not
+know) is made with :meth:`Run.attempt`, which names it as an unmet expectation.  Only
 :meth:`Run.require` (a precondition the rest cannot do without) and a crash of the
 scenario end a run early.  Whatever the run leaves (the recorder, the machine) is
 taken down by :func:`run_scenario`, also on failure.
@@ -50,11 +52,12 @@ import re
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
 import attrs
 
 from kernel.lib.bug import warn_subscribe, warn_unsubscribe
+from kernel.lib.errno import errname
 from kernel.lib.lockdep import lockdep_report_subscribe, lockdep_report_unsubscribe
 from sim.guest.process import GuestReported
 from sim.host import Host
@@ -79,6 +82,10 @@ __all__ = [
 ]
 
 
+T = TypeVar("T")
+D = TypeVar("D")
+
+
 class ExpectationFailed(Exception):
     """A precondition of a scenario (:meth:`Run.require`) did not hold; the message
     names it.  The run ends there."""
@@ -89,15 +96,19 @@ class Errors:
     """The errors a scenario injects, which the user may choose
     (``zpcisim run NAME --pec HEX --errors N --fid HEX``): the PEC of each error in
     turn (``pecs``; a user's ``--pec`` makes them all the same), how many (``count``),
-    and the function they hit (``fid``).  ``fixed_fids`` are the scenario's other
-    functions, which ``fid`` must not be; ``pec_choices``, the PECs ``--pec`` may
-    name when the scenario is about one kind of error (None: any)."""
+    and the function they hit (``fid``).  ``count`` is per round: ``rounds`` has one
+    entry per round of ``count`` errors the scenario injects, the function that round
+    hits (None: ``fid``), so that ``zpcisim list`` can say exactly what a run injects.
+    ``fixed_fids`` are the scenario's other functions, which ``fid`` must not be;
+    ``pec_choices``, the PECs ``--pec`` may name when the scenario is about one kind
+    of error (None: any)."""
 
     pecs: tuple[int, ...]
     count: int
     fid: int
     fixed_fids: tuple[int, ...] = ()
     pec_choices: frozenset[int] | None = None
+    rounds: tuple[int | None, ...] = (None,)
 
     def pec(self, n: int) -> int:
         """The PEC of error ``n`` (from 0), the ``pecs`` taken in turn."""
@@ -280,6 +291,21 @@ class Run:
         if not cond:
             self.unmet.append(what)
         return bool(cond)
+
+    def attempt(self, call: Callable[[], T], what: str, default: D, *, require: bool = False) -> T | D:
+        """What ``call()`` returns; if it fails with an errno (``OSError``: a kernel
+        without the feature refuses the request -- ``zpcisim run --kernel baseline``),
+        ``what`` is recorded as unmet with the errno (``... (it failed with
+        -ENOTTY)``) and ``default`` returned, or with ``require`` the run ends there,
+        as :meth:`require` ends it."""
+        try:
+            return call()
+        except OSError as e:
+            failed = f"{what} (it failed with -{errname(-(e.errno or 0))})"
+            self.unmet.append(failed)
+            if require:
+                raise ExpectationFailed(failed) from None
+            return default
 
     def require(self, cond: object, what: str) -> None:
         """End the run here, as failed, naming ``what``, unless ``cond`` holds: for a

@@ -40,7 +40,7 @@ NIC: Final = 0x11
 @scenario(
     "host-recovery",
     "a function bound to a host driver recovers in the host, as before the series",
-    errors=Errors(pecs=(0x3A,), count=1, fid=NVME, fixed_fids=(NIC,)),
+    errors=Errors(pecs=(0x3A,), count=1, fid=NVME, fixed_fids=(NIC,), rounds=(None, None, NIC)),
 )
 def run(r: Run) -> None:
     fid, count = r.errors.fid, r.errors.count

@@ -34,7 +34,14 @@ HOST_FID: Final = 0x11
 @scenario(
     "perm-failure",
     "PEC 0x40 / 0x3b: stored and reported as permanent failure",
-    errors=Errors(pecs=(0x40, 0x3B), count=1, fid=VFIO_FID, fixed_fids=(HOST_FID,), pec_choices=PERM_PECS),
+    errors=Errors(
+        pecs=(0x40, 0x3B),
+        count=1,
+        fid=VFIO_FID,
+        fixed_fids=(HOST_FID,),
+        pec_choices=PERM_PECS,
+        rounds=(None, HOST_FID),
+    ),
 )
 def run(r: Run) -> None:
     fid, count = r.errors.fid, r.errors.count

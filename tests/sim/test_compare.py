@@ -182,10 +182,13 @@ def test_compare_v17_2_to_v17_3_shows_patch_3_alone(tmp_path: Path, monkeypatch:
     flr = [ln for ln in table if "unable to FLR" in ln]
     assert flr and all("unable to FLR" in ln[col:] and "unable to FLR" not in ln[:col] for ln in flr)
     assert any("not ready 65535ms after FLR; giving up" in ln[:col] and ln[col + 1] == "<" for ln in table)
-    assert lines[2] == "  v17:2: 31 steps, 2 of the scenario's expectations not met (exit 1)"
+    assert lines[2] == (
+        "  v17:2: 31 steps, 2 of the scenario's expectations not met "
+        "(exit 1; zpcisim run inaccessible-reset --kernel v17:2 lists them)"
+    )
     assert lines[3] == (
-        "    not met: a host/log step with 'vfio-pci 0000:00:00.0: Device config space inaccessible; "
-        "unable to FLR' after step 12"
+        "  v17:3: 24 steps, 1 of the scenario's expectations not met "
+        "(exit 1; zpcisim run inaccessible-reset --kernel v17:3 lists them)"
     )
 
 

@@ -247,7 +247,11 @@ def test_list_names_the_errors_of_each_and_the_pecs_perm_failure_takes(
 
     assert main(["list", "--width", "250"]) == 0
     out = {ln.split()[0]: ln for ln in capsys.readouterr().out.splitlines()}
-    assert out["perm-failure"].endswith("[errors: 1 (PEC 0x40 0x3b) on fid 0x10; --pec 0x3b|0x40]")
-    assert out["queue-overflow"].endswith("[errors: 6 (PEC 0x3a 0x3c 0x3d 0x3e 0x3f 0x41) on fid 0x10]")
-    assert out["ism-error-irq"].endswith("[errors: 1 (PEC 0x3a) on fid 0x30]")
+    assert out["perm-failure"].endswith(
+        "[errors: 2 rounds of 1 (fid 0x10, 0x11), PEC 0x40 0x3b in turn; --pec 0x3b|0x40]"
+    )
+    assert out["queue-overflow"].endswith(
+        "[errors: 1 round of 6 on fid 0x10, PEC 0x3a 0x3c 0x3d 0x3e 0x3f 0x41 in turn]"
+    )
+    assert out["ism-error-irq"].endswith("[errors: 1 round of 1 on fid 0x30, PEC 0x3a]")
     assert [n for n, ln in out.items() if not ln.endswith("]")] == ["multifunction-reset"]

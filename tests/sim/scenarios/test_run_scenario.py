@@ -98,7 +98,7 @@ def test_zpcisim_run_exits_1_with_a_last_line_naming_the_hosts_report(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     inject(monkeypatch, faults.abba_reset)
-    assert main(["run", "host-recovery"]) == 1
+    assert main(["run", "host-recovery", "--width", "400"]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[-1] == f"host-recovery: FAIL: expectation not met: the host kernel reported: {ABBA_SUMMARY}"
     reset = "host        log    zpci: 0000:00:00.0: Initiating reset"
@@ -157,7 +157,7 @@ def test_each_report_is_an_unmet_expectation_listed_first(
     assert res.failed == f"expectation not met: the host kernel reported: WARNING: at {one} (and 2 more)"
     assert [r.text for r in res.timeline.reports] == [one, two]
     bug.warnings.clear()
-    assert main(["run", warns_twice_then_fails]) == 1
+    assert main(["run", warns_twice_then_fails, "--width", "400"]) == 1
     out = capsys.readouterr().out.splitlines()
     one, two = bug.warnings
     assert out[-4:] == [
@@ -200,7 +200,7 @@ def test_zpcisim_run_exits_1_with_a_last_line_naming_the_guests_report(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv(faults.ENV, "abba-reset")
-    assert main(["run", "passthrough-kvm"]) == 1
+    assert main(["run", "passthrough-kvm", "--width", "400"]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[-1] == f"passthrough-kvm: FAIL: expectation not met: the guest kernel reported: {ABBA_SUMMARY}"
 
