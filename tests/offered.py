@@ -85,7 +85,9 @@ def full_queue_line(kind: UapiKind | None = None, name: str = NAME) -> tuple[int
     return KERN_ERR, f"zpci: {name}: Maximum number (4) of pending error events queued"
 
 
-def lost_record_line(kind: UapiKind | None = None, name: str = NAME, fid: int = 0x10) -> tuple[int, str] | None:
+def lost_record_line(
+    kind: UapiKind | None = None, name: str = NAME, fid: int = 0x10
+) -> tuple[int, str] | None:
     """(level, text) of the line of a record lost to a faulting copy-out; None: v17
     logs nothing then."""
     if merged(kind):

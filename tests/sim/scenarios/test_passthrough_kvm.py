@@ -172,4 +172,5 @@ def test_cli_source_prints_the_function_and_line_under_each_kernel_step(
     assert all(re.fullmatch(where, lines[i + 1]) for i in at)
     # steps that no kernel code made (firmware events, notes) get no second line
     j = next(k for k, line in enumerate(lines) if "firmware    event  error event PEC 0x3a" in line)
-    assert re.match(r" +\d+  host        log    zpci: 0000:00:00\.0: Event 0x3a reports an error", lines[j + 1])
+    event = r" +\d+  host        log    zpci: 0000:00:00\.0: Event 0x3a reports an error"
+    assert re.match(event, lines[j + 1])

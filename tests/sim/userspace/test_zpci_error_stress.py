@@ -19,8 +19,6 @@ every record stored was delivered.
 
 from __future__ import annotations
 
-import ctypes
-import errno
 import sys
 import threading
 from collections.abc import Iterator
