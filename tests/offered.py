@@ -27,10 +27,20 @@ import sys
 from pathlib import Path
 from typing import Final
 
+import pytest
+
 from kernel.lib.printk import KERN_ERR, KERN_WARNING
 from sim.userspace.zpci_err import UapiKind
 
-__all__ = ["NAME", "full_queue_line", "lost_record_line", "merged", "zpci_err_uapi"]
+__all__ = [
+    "NAME",
+    "full_queue_line",
+    "lost_record_line",
+    "merged",
+    "needs_v17_checkout",
+    "not_the_v17_checkout",
+    "zpci_err_uapi",
+]
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 #: the PCI name of the first function of every test machine here
@@ -93,3 +103,31 @@ def lost_record_line(
     if merged(kind):
         return KERN_WARNING, f"vfio-pci {name}: Failed to handle PCI error event for PCI function 0x{fid:x}"
     return None
+
+
+def _git_toplevel() -> Path | None:
+    r = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=ROOT, capture_output=True, text=True)
+    return Path(r.stdout.strip()).resolve() if r.returncode == 0 else None
+
+
+@functools.cache
+def not_the_v17_checkout() -> str | None:
+    """Why the series tooling cannot run here, or None in a git checkout of the
+    baseline + v17.  ``tools.series`` writes every other tree (and ``compare``,
+    ``run --kernel`` and ``tools.mutate`` with it) from the files git knows of a
+    checkout that carries v17, reverse-applying series/v17/ to get the baseline; the
+    merged tree that ``python -m tools.series tree mainline DIR`` writes is neither."""
+    if merged():
+        return (
+            "needs the v17 checkout: this kernel offers the merged uAPI (the tree of "
+            "series/mainline/), and tools.series writes trees by reverse-applying v17"
+        )
+    if _git_toplevel() != ROOT:
+        return "needs the v17 checkout: this tree is not a git checkout (tools.series copies what git knows)"
+    return None
+
+
+def needs_v17_checkout() -> pytest.MarkDecorator:
+    """``@needs_v17_checkout()``: skip, saying why, where :func:`not_the_v17_checkout`."""
+    reason = not_the_v17_checkout()
+    return pytest.mark.skipif(reason is not None, reason=reason or "")
