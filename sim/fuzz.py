@@ -582,8 +582,9 @@ class _Example:
                 off, length = op.fault
                 make_fault(addr + min(off, size - 1), length)
             if rec is not None and op.data == RECBUF and op.data_fault is not None:
-                off, length = op.data_fault
-                make_fault(ctypes.addressof(rec) + min(off, len(rec) - 1), length)
+                # within the record buffer only: past it may lie the ioctl's buffer
+                off = min(op.data_fault[0], len(rec) - 1)
+                make_fault(ctypes.addressof(rec) + off, min(op.data_fault[1], len(rec) - off))
             before = list(self.model)
             is_get = op.flags & 0xFFFFFFFF == GET_ZPCI_ERROR  # a plain GET of the error feature
             want = self.expected_get(op, argsz, size, len(before), data_ok)
