@@ -578,9 +578,10 @@ class _Example:
             buf = self.buffer(size, head)
             sent = bytes(buf)
             if op.fault is not None and size:
+                # within the buffer (past it nothing is mapped, or the record buffer is)
                 addr, _ = user_addr(buf)
-                off, length = op.fault
-                make_fault(addr + min(off, size - 1), length)
+                off = min(op.fault[0], size - 1)
+                make_fault(addr + off, min(op.fault[1], size - off))
             if rec is not None and op.data == RECBUF and op.data_fault is not None:
                 # within the record buffer only: past it may lie the ioctl's buffer
                 off = min(op.data_fault[0], len(rec) - 1)
