@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,7 @@ from sim.userspace.zpci_err import UapiKind
 
 __all__ = [
     "NAME",
+    "dropped_when_merged",
     "full_queue_line",
     "lost_record_line",
     "merged",
@@ -131,3 +133,18 @@ def needs_v17_checkout() -> pytest.MarkDecorator:
     """``@needs_v17_checkout()``: skip, saying why, where :func:`not_the_v17_checkout`."""
     reason = not_the_v17_checkout()
     return pytest.mark.skipif(reason is not None, reason=reason or "")
+
+
+def _defined_by(series: str, kind: str = "def") -> set[str]:
+    """Names a patch of ``series/<series>/`` defines (``+def NAME(``, ``+def test_...``)."""
+    names: set[str] = set()
+    for patch in sorted((ROOT / "series" / series).glob("[0-9][0-9][0-9][0-9]-*.patch")):
+        names.update(re.findall(rf"^\+\s*{kind} (\w+)\(", patch.read_text(), flags=re.M))
+    return names
+
+
+def dropped_when_merged() -> set[str]:
+    """The functions (and tests) a patch of v17 adds that no merged commit adds: what
+    the merged tree does not have of v17 (e.g. ``vfio_pci_core_aer_reset_done``, v17
+    6/7; the merged series leaves the reset to the PCI core)."""
+    return _defined_by("v17") - _defined_by("mainline")
