@@ -5,7 +5,11 @@ The operations lean towards what drives the error queue (well-formed GETs of
 ``VFIO_DEVICE_FEATURE_ZPCI_ERROR`` and error events) so that queues fill, overflow,
 drain and are cleared at close within a short sequence; the rest is any header in any
 buffer: argsz from 0 to 2**32-1, any flag bits, feature numbers 0..20 and random,
-buffers shorter than argsz, longer, or with a faulting range."""
+buffers shorter than argsz, longer, or with a faulting range.  The same operations run
+on both uAPIs of the error feature: :data:`~sim.fuzz.RECORD` is the well-formed argsz
+and buffer of the kernel's uAPI, and on the merged one ``data`` points to the
+example's record buffer (:data:`~sim.fuzz.RECBUF`), is NULL, or any other address,
+and the record buffer may fault from any byte on."""
 
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ from sim.fuzz import (
     DEVFD,
     EVENTFD,
     IOMMUFD,
+    RECBUF,
+    RECORD,
+    RECORD_SPARE,
     Close,
     Feature,
     GetInfo,
@@ -31,12 +38,16 @@ from sim.fuzz import (
 
 GET, SET, PROBE = V.VFIO_DEVICE_FEATURE_GET, V.VFIO_DEVICE_FEATURE_SET, V.VFIO_DEVICE_FEATURE_PROBE
 ZPCI_ERROR = V.VFIO_DEVICE_FEATURE_ZPCI_ERROR
-RECORD = 8 + 72  # header + struct vfio_device_feature_zpci_err
+V17_RECORD = 8 + 72  # v17: header + its struct vfio_device_feature_zpci_err
 
 u32 = st.integers(0, 2**32 - 1)
+u64 = st.integers(0, 2**64 - 1)
 argsz = st.one_of(st.just(RECORD), st.integers(0, 128), u32)
 size = st.one_of(st.just(RECORD), st.integers(0, 160))
 fault = st.one_of(st.none(), st.tuples(st.integers(0, 160), st.integers(1, 96)))
+#: merged uAPI: where the record goes (mostly the example's buffer), and a fault in it
+data = st.one_of(st.just(RECBUF), st.just(RECBUF), st.just(0), u64)
+data_fault = st.one_of(st.none(), st.none(), st.tuples(st.integers(0, 40), st.integers(1, 64)))
 
 feature_nr = st.one_of(st.just(ZPCI_ERROR), st.integers(0, 20), st.integers(0, 0xFFFF))
 feature_flags = st.one_of(
@@ -53,10 +64,12 @@ get_error = st.builds(
     Feature,
     st.just(RECORD),
     st.just(GET | ZPCI_ERROR),
-    st.sampled_from([RECORD, RECORD + 16]),
-    st.one_of(st.none(), st.none(), st.none(), st.tuples(st.integers(0, RECORD), st.integers(1, 96))),
+    st.sampled_from([RECORD, RECORD_SPARE]),
+    st.one_of(st.none(), st.none(), st.none(), st.tuples(st.integers(0, V17_RECORD), st.integers(1, 96))),
+    st.one_of(st.just(RECBUF), st.just(RECBUF), st.just(RECBUF), st.just(0), u64),
+    data_fault,
 )
-any_feature = st.builds(Feature, argsz, feature_flags, size, fault)
+any_feature = st.builds(Feature, argsz, feature_flags, size, fault, data, data_fault)
 
 irq_word = st.one_of(
     st.sampled_from([EVENTFD, DEVFD, IOMMUFD, -1, -2, 0x7FFFFFFF]), st.integers(-(2**31), 2**31 - 1)

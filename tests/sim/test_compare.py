@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from sim import compare as C
+from tests.offered import needs_v17_checkout
 
 
 def step(seq: int, actor: str, kind: str, text: str, **kw: Any) -> dict[str, Any]:
@@ -157,6 +158,7 @@ def test_zpcisim_compare_of_an_unknown_scenario_is_a_usage_error(capsys: pytest.
     assert "unknown scenario 'no-such-scenario'" in err
 
 
+@needs_v17_checkout()
 def test_compare_passthrough_kvm_shows_the_series_turning_give_up_into_mediated_recovery() -> None:
     """End to end, as a reader runs it: the baseline kernel gives up on the KVM
     pass-through function ("Cannot be recovered in the host ..."), v17 leaves the
@@ -171,6 +173,7 @@ def test_compare_passthrough_kvm_shows_the_series_turning_give_up_into_mediated_
     assert any(ln.lstrip().startswith("> qemu") and "VFIO_DEVICE_RESET = 0" in ln for ln in lines)
 
 
+@needs_v17_checkout()
 def test_compare_v17_2_to_v17_3_shows_patch_3_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Patch 3 (fail FLR when config space is inaccessible): "unable to FLR" on the
     right only; on the left the FLR is tried and times out."""
@@ -192,6 +195,7 @@ def test_compare_v17_2_to_v17_3_shows_patch_3_alone(tmp_path: Path, monkeypatch:
     )
 
 
+@needs_v17_checkout()
 def test_trees_are_cached_by_content(tmp_path: Path) -> None:
     from sim import trees
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.offered import dropped_when_merged, merged
 from tools import mapping as M
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -14,14 +15,26 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_mapping_doc_is_current() -> None:
     """Fails when a module or function was added, removed or moved without running
-    ``python -m tools.mapping`` (the message says so)."""
-    assert (ROOT / M.DOC).read_text() == M.generate(ROOT) + "\n", (
-        "docs/mapping.md is stale: run `python -m tools.mapping` and commit it"
-    )
+    ``python -m tools.mapping`` (the message says so).  The page is this checkout's
+    (v17); on the merged tree it is the page without the rows of the functions v17
+    adds and the merged series does not (:func:`tests.offered.dropped_when_merged`)."""
+    doc = (ROOT / M.DOC).read_text()
+    if merged():
+        dropped = dropped_when_merged()
+        rows = [ln for ln in doc.splitlines(keepends=True) if any(f"| `{f}` |" in ln for f in dropped)]
+        assert rows  # vfio_pci_core_aer_reset_done, in scope (6/7)
+        doc = "".join(ln for ln in doc.splitlines(keepends=True) if ln not in rows)
+    stale = "docs/mapping.md is stale: run `python -m tools.mapping` and commit it"
+    assert doc == M.generate(ROOT) + "\n", stale
 
 
 def test_every_scope_function_has_a_python_counterpart() -> None:
-    assert M.missing_scope(M.scan_modules(ROOT)) == []
+    """On the merged tree: all but the scope functions of v17 the merged series drops."""
+    dropped = dropped_when_merged() if merged() else set()
+    missing = M.missing_scope(M.scan_modules(ROOT))
+    assert [m for m in missing if m.split(": ")[1] not in dropped] == []
+    # merged: drivers/vfio/pci/vfio_pci_core.c: vfio_pci_core_aer_reset_done
+    assert len(missing) == (1 if merged() else 0)
 
 
 def test_scope_function_in_its_c_files_module_when_the_convention_allows() -> None:

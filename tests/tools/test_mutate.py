@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.offered import needs_v17_checkout
 from tools import mutate as M
 from tools import series as S
 
@@ -188,6 +189,7 @@ def test_series_lines_are_those_a_commit_after_the_baseline_wrote(tmp_path: Path
     }
 
 
+@needs_v17_checkout()
 def test_v17_lines_map_onto_this_tree(tmp_path: Path) -> None:
     files = M.patched_sources(S.series_dir("v17"))
     assert "kernel/s390/pci/pci_event.py" in files and not any(f.startswith("tests/") for f in files)
@@ -297,9 +299,9 @@ def test_report_passes_when_every_survivor_is_a_listed_equivalent(capsys: pytest
         capsys.readouterr()
         .out.splitlines()[-1]
         .startswith(
-        "v17: 2 mutants: 1 killed, 1 equivalent (listed), 0 survived; "
-        "50.0% killed, 100.0% of the non-equivalent"
-    )
+            "v17: 2 mutants: 1 killed, 1 equivalent (listed), 0 survived; "
+            "50.0% killed, 100.0% of the non-equivalent"
+        )
     )
     # a listed mutant that is killed, and (in a full run) a listed one no longer made, fail
     eq[ms[0].key] = M.Equivalent(ms[0].key, "wrong")
@@ -345,6 +347,7 @@ def test_the_reviewed_equivalents_all_have_reasons() -> None:
     assert all(e.reason for e in eq.values())
 
 
+@needs_v17_checkout()
 def test_command_line_usage_errors_exit_2() -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # Spelt in pieces so that this file does not cite what it forbids.
 _NOTES = "|".join(n + r"\.md" for n in ("BASE", "SOURCES", "PATCHES"))
 PRIVATE = re.compile(
-    r"(?i:archive" + r"[ _-]ids?)\b"  # the word pair, any number after it
+    r"(?i:archive"
+    + r"[ _-]ids?)\b"  # the word pair, any number after it
     + r"|\b(?i:ids?) [0-9]{6,}\b"  # "id" and six or more digits: a stored document's number
     + rf"|\b(?:{_NOTES})\b"  # notes outside the repository (docs/sources.md is ours)
 )

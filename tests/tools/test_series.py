@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.offered import needs_v17_checkout
 from tools import series as S
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,10 +47,12 @@ def test_patches_touch_only_code_and_tests() -> None:
         assert files and all(p.startswith(S.PATCHABLE) for p in files), f.name
 
 
+@needs_v17_checkout()
 def test_series_reverse_applies_to_this_tree() -> None:
     assert S.check(ROOT)["v17"] == 7
 
 
+@needs_v17_checkout()
 def test_baseline_is_the_tree_before_the_series(tmp_path: Path) -> None:
     base = tmp_path / "base"
     S.baseline(base, ROOT)
@@ -63,6 +66,7 @@ def test_baseline_is_the_tree_before_the_series(tmp_path: Path) -> None:
         S.baseline(base, ROOT)
 
 
+@needs_v17_checkout()
 def test_a_patch_that_no_longer_reverse_applies_is_named_with_its_file(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     S.copy_tree(ROOT, tree)
@@ -77,6 +81,7 @@ def test_a_patch_that_no_longer_reverse_applies_is_named_with_its_file(tmp_path:
     assert "kernel/pci/slot.py" in str(e.value)
 
 
+@needs_v17_checkout()
 def test_export_then_import_gives_the_same_series(tmp_path: Path) -> None:
     """The maintainer's round trip: export to a scratch repository (baseline + one
     commit per patch), import back: the series files come out unchanged."""
@@ -132,6 +137,7 @@ def test_a_tree_that_does_not_exist_is_a_usage_error(
     assert capsys.readouterr().err.startswith(f"series: {message}")
 
 
+@needs_v17_checkout()
 def test_tree_v17_n_is_the_baseline_plus_the_first_n_patches(tmp_path: Path) -> None:
     S.write_tree("v17:2", tmp_path / "t", ROOT)
     pci = (tmp_path / "t/kernel/pci/pci.py").read_text()
@@ -142,12 +148,14 @@ def test_tree_v17_n_is_the_baseline_plus_the_first_n_patches(tmp_path: Path) -> 
     assert not (tmp_path / "t/tests/kernel/vfio/pci/test_vfio_pci_zdev.py").exists()
 
 
+@needs_v17_checkout()
 def test_tree_v17_is_this_tree(tmp_path: Path) -> None:
     S.write_tree("v17", tmp_path / "t", ROOT)
     for rel in ("kernel/pci/pci.py", "kernel/s390/pci/pci_event.py", "uapi/linux/vfio.py"):
         assert (tmp_path / "t" / rel).read_text() == (ROOT / rel).read_text(), rel
 
 
+@needs_v17_checkout()
 def test_a_v17_import_needs_seven_patch_commits(tmp_path: Path) -> None:
     scratch = tmp_path / "scratch"
     S.export(scratch, ROOT)

@@ -120,13 +120,22 @@ def test_removing_the_lock_around_a_guarded_field_is_reported(monkeypatch: pytes
         "but zdev->pending_errs is __guarded_by(zdev->pending_errs_lock), which it does not hold (held: none)"
     ]
     lockdep.reports.clear()
+
+
 UAF = "BUG: KASAN: slab-use-after-free in pci_load_saved_state: admin reads struct pci_saved_state"
 
 
 def test_reset_done_vs_close_finds_v17s_use_after_free_and_replays_it() -> None:
     """v17 6/7 (this tree): the explorer finds the reset_done/close race of
-    <9fa7db8b-704d-46af-a68d-bc61e85ad4b4@linux.ibm.com> -- and nothing else."""
-    assert vfio_pci_core_err_handlers.reset_done is not None
+    <9fa7db8b-704d-46af-a68d-bc61e85ad4b4@linux.ibm.com> -- and nothing else.  The
+    merged series has no vfio-pci reset_done (the PCI core logs "reset done"): there
+    the same search finds no race, in every schedule."""
+    if vfio_pci_core_err_handlers.reset_done is None:  # the kernel as merged
+        assert ResetDoneVsClose.expected_finding() is None
+        result = Explorer(ResetDoneVsClose, stop_on_failure=False).explore()
+        assert (result.runs, result.complete, result.failures) == (3, True, [])
+        assert result.outcomes == {"no reset_done: the PCI core logs reset done": 3}
+        return
     assert ResetDoneVsClose.expected_finding() == "BUG: KASAN: slab-use-after-free in pci_load_saved_state"
     ex = Explorer(ResetDoneVsClose, stop_on_failure=False)
     result = ex.explore()

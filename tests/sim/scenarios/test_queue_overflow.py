@@ -6,13 +6,14 @@ from collections.abc import Callable
 
 from sim.scenarios import Result
 from sim.zpci.firmware import ZpciFirmware
+from tests.offered import full_queue_line
 
 
 def test_four_records_delivered_fifo_two_dropped_with_a_log_line(
     passed: Callable[[str], tuple[Result, ZpciFirmware]],
 ) -> None:
     res, fw = passed("queue-overflow")
-    full = "zpci: 0000:00:00.0: Maximum number (4) of pending error events queued"
+    _, full = full_queue_line()  # v17: pr_err; as merged: dev_warn_ratelimited on the device
     assert [s.seq for s in res.steps if s.text == full] == res.order(
         ("firmware", "event", "error event PEC 0x3f"),
         ("host", "log", full),
