@@ -48,6 +48,7 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import json
 import os
 import re
 import shutil
@@ -190,13 +191,19 @@ def ranges(steps: set[int]) -> str:
 
 
 class IndexPlugin:
-    """Records the index during a pytest session and writes it to ``out`` at its end."""
+    """Records the index during a pytest session and writes it to ``out`` at its end.
 
-    def __init__(self, out: Path, root: Path = ROOT) -> None:
+    In a pytest-xdist worker it records the same way and hands what it recorded (an
+    :class:`Index` of its tests, :func:`dump`) to the controller at the end
+    (``workeroutput``); :class:`ControllerPlugin` writes the file."""
+
+    def __init__(self, out: Path, root: Path = ROOT, worker: dict[str, Any] | None = None) -> None:
         import coverage
 
         self.out = out
         self.root = root
+        #: the xdist worker's output dict (None: a serial run, this writes the file)
+        self.worker = worker
         self.context = ""
         self.index = Index()
         #: tests after which the kernel's event thread was still busy (SETTLE_S)
@@ -235,12 +242,15 @@ class IndexPlugin:
                 self.unsettled.append(item.nodeid)
             self.switch("")
 
-    def observe(self, name: str, timeline: Any, verbose: bool) -> Callable[[Any], None]:
-        """A scenario run starts (:data:`sim.scenarios.RUN_OBSERVERS`)."""
+    def observe(self, name: str, timeline: Any, verbose: bool, options: str) -> Callable[[Any], None]:
+        """A scenario run starts (:data:`sim.scenarios.RUN_OBSERVERS`).  A run with
+        options is recorded apart, as ``NAME OPTIONS``: only a run without them has the
+        step numbers ``zpcisim run NAME`` prints."""
         from sim.record import kernel_functions_at_step
 
+        run = f"{name} {options}" if options else name
         outer = self.context
-        self.switch(f"{outer}|{name}")
+        self.switch(f"{outer}|{run}")
         steps: dict[int, set[Fn]] = {}
 
         def on_step(step: Any) -> None:
@@ -257,7 +267,7 @@ class IndexPlugin:
             if result.passed and not verbose:
                 for seq, fns in steps.items():
                     for fn in fns:
-                        self.index.add_scenario(fn, name, seq)
+                        self.index.add_scenario(fn, run, seq)
 
         return end
 
@@ -268,7 +278,7 @@ class IndexPlugin:
         if self.observe in RUN_OBSERVERS:
             RUN_OBSERVERS.remove(self.observe)
         try:
-            if exitstatus != 0:
+            if self.worker is None and exitstatus != 0:
                 print(f"\nzpcisim index: not written to {self.out}: the suite did not pass", file=sys.stderr)
                 return
             for item in session.items:
@@ -282,15 +292,10 @@ class IndexPlugin:
                 data = CoverageData(basename=str(f))
                 data.read()
                 self._merge(data, spans)
-            order = {(p, n): ln for p, lns in spans.items() for ln, n in sorted(lns.items(), reverse=True)}
-            # the steps' stacks hold every frame: keep the indexed functions only
-            for known in (self.index.tests, self.index.scenarios):
-                for fn in [fn for fn in known if fn not in order]:
-                    del known[fn]
-            self.out.write_text(self.index.render(order))
-            print(f"\nzpcisim index: written to {self.out}", file=sys.stderr)
-            for nodeid in self.unsettled:
-                print(f"zpcisim index: event thread busy {SETTLE_S:g} s after {nodeid}", file=sys.stderr)
+            if self.worker is not None:
+                self.worker[WORKER_KEY] = dump(self.index, self.unsettled)
+                return
+            write(self.out, self.index, spans, self.unsettled)
         finally:
             shutil.rmtree(self.guest_dir, ignore_errors=True)
 
@@ -315,11 +320,105 @@ class IndexPlugin:
                         self.index.add_scenario((rel, name), scenario)
 
 
+def write(out: Path, index: Index, spans: dict[str, dict[int, str]], unsettled: Sequence[str]) -> None:
+    """Write ``index`` to ``out``: the indexed functions only (a step's stack holds
+    every frame), in file and line order."""
+    order = {(p, n): ln for p, lns in spans.items() for ln, n in sorted(lns.items(), reverse=True)}
+    for known in (index.tests, index.scenarios):
+        for fn in [fn for fn in known if fn not in order]:
+            del known[fn]
+    out.write_text(index.render(order))
+    print(f"\nzpcisim index: written to {out}", file=sys.stderr)
+    for nodeid in sorted(unsettled):
+        print(f"zpcisim index: event thread busy {SETTLE_S:g} s after {nodeid}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------- under pytest-xdist
+
+#: The key of a worker's recording in its ``workeroutput``.
+WORKER_KEY = "zpcisim_index"
+
+
+def dump(index: Index, unsettled: Sequence[str]) -> str:
+    """What a worker recorded, as JSON (``workeroutput`` takes plain data only)."""
+
+    def fns(table: dict[Fn, dict[str, set[Any]]]) -> list[Any]:
+        return [[p, n, {k: sorted(v) for k, v in by.items()}] for (p, n), by in table.items()]
+
+    return json.dumps(
+        {
+            "tests": fns(index.tests),
+            "scenarios": fns(index.scenarios),
+            "all_tests": {k: sorted(v) for k, v in index.all_tests.items()},
+            "unsettled": list(unsettled),
+        }
+    )
+
+
+def load_into(index: Index, text: str) -> list[str]:
+    """Add a worker's recording (:func:`dump`) to ``index``; its unsettled tests."""
+    data = json.loads(text)
+    for p, n, by in data["tests"]:
+        for path, names in by.items():
+            index.tests.setdefault((p, n), {}).setdefault(path, set()).update(names)
+    for p, n, by in data["scenarios"]:
+        for run, steps in by.items():
+            index.scenarios.setdefault((p, n), {}).setdefault(run, set()).update(steps)
+    for path, names in data["all_tests"].items():
+        index.all_tests.setdefault(path, set()).update(names)
+    return list(data["unsettled"])
+
+
+class ControllerPlugin:
+    """The index of a pytest-xdist run: the workers record (:class:`IndexPlugin`), this
+    merges what each hands back and writes the file, the same file a serial run writes
+    (every part of the index is a union over the tests, whichever process ran them)."""
+
+    def __init__(self, out: Path, root: Path = ROOT) -> None:
+        self.out = out
+        self.root = root
+        self.index = Index()
+        self.unsettled: list[str] = []
+        #: workers that ended without handing over a recording (crashed)
+        self.missing: list[str] = []
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        text = getattr(node, "workeroutput", {}).get(WORKER_KEY)
+        if text is None:
+            self.missing.append(str(getattr(node, "gateway", node).id))
+            return
+        self.unsettled.extend(load_into(self.index, text))
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if exitstatus != 0:
+            print(f"\nzpcisim index: not written to {self.out}: the suite did not pass", file=sys.stderr)
+            return
+        if self.missing:
+            print(
+                f"\nzpcisim index: not written to {self.out}: worker {', '.join(self.missing)} "
+                "handed over no recording",
+                file=sys.stderr,
+            )
+            return
+        write(self.out, self.index, function_lines(self.root), self.unsettled)
+
+
 def install(config: pytest.Config) -> None:
-    """Called by tests/conftest.py: record the index when ``ZPCISIM_INDEX`` names a file."""
+    """Called by tests/conftest.py: record the index when ``ZPCISIM_INDEX`` names a file.
+    Under pytest-xdist each worker records its tests and the controller writes the file."""
     out = os.environ.get(ENV)
-    if out:
-        config.pluginmanager.register(IndexPlugin(Path(out).resolve()), "zpcisim-index")
+    if not out:
+        return
+    path = Path(out).resolve()
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:  # an xdist worker
+        workeroutput: dict[str, Any] = config.workeroutput  # type: ignore[attr-defined]
+        config.pluginmanager.register(IndexPlugin(path, worker=workeroutput), "zpcisim-index")
+    elif getattr(config.option, "dist", "no") != "no":  # the xdist controller: runs no test
+        config.pluginmanager.register(ControllerPlugin(path), "zpcisim-index")
+    else:
+        config.pluginmanager.register(IndexPlugin(path), "zpcisim-index")
 
 
 # ---------------------------------------------------------------- reading it
