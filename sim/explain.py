@@ -57,6 +57,11 @@ __all__ = [
     "patches_touching",
     "read_index",
     "render",
+    "render_code",
+    "render_home",
+    "render_patches",
+    "render_runs",
+    "render_users",
     "scan_modules",
 ]
 
@@ -622,10 +627,26 @@ def _source(root: Path, path: str, line: int, node_end: bool = True) -> list[str
 
 
 def render(e: Explanation, *, code: bool = False) -> str:
+    """The answer as ``zpcisim explain`` prints it: each part from its own renderer."""
+    parts = [
+        render_home(e),
+        render_users(e),
+        render_patches(e),
+        render_runs(e),
+        render_code(e) if code else [],
+    ]
+    return "\n".join(line for part in parts for line in part)
+
+
+def _asked(q: Query) -> str:
+    return f"struct {q.name}" if q.struct else q.name
+
+
+def render_home(e: Explanation) -> list[str]:
+    """Where NAME is defined (or that it is not, and what is close)."""
     out: list[str] = []
-    sources: list[str] = []
     q = e.query
-    asked = f"struct {q.name}" if q.struct else q.name
+    asked = _asked(q)
     if not e.found:
         where = "a field of a struct" if q.owner else ("a struct" if q.struct else "defined")
         out.append(f"{asked}: not {where} in kernel/ or uapi/.")
@@ -643,23 +664,29 @@ def render(e: Explanation, *, code: bool = False) -> str:
             c += " (a Python-only helper of that module: no C function of this name)"
         kind = "struct" if d.kind == "struct" else d.kind
         out.append(f"{asked}: {kind} in {d.module} ({d.path}:{d.line}); C: {c}")
-        if code:
-            sources.extend(["", f"{d.path}:", *_source(e.root, d.path, d.line)])
     for f, c_files in e.fields:
         c = " and ".join(c_files) if c_files else "no C file (Python-only module)"
         out.append(f"{q.name}: a field of struct {f.struct} ({f.path}:{f.line}); C: {c}")
-        if code:
-            sources.extend(["", f"{f.path}:", *_source(e.root, f.path, f.line)])
-    if e.users:
-        what = "Functions that use the field" if e.fields else "Functions that use it"
-        out.append("")
-        out.append(f"{what} ({len(e.users)}):")
-        by_file: dict[str, list[str]] = {}
-        for path, fn in e.users:
-            by_file.setdefault(path, []).append(fn)
-        for path, fns in by_file.items():
-            out.extend(_wrap(f"  {path}: ", fns))
-    out.append("")
+    return out
+
+
+def render_users(e: Explanation) -> list[str]:
+    """The functions that use a field, struct or constant."""
+    if not e.users:
+        return []
+    what = "Functions that use the field" if e.fields else "Functions that use it"
+    out = ["", f"{what} ({len(e.users)}):"]
+    by_file: dict[str, list[str]] = {}
+    for path, fn in e.users:
+        by_file.setdefault(path, []).append(fn)
+    for path, fns in by_file.items():
+        out.extend(_wrap(f"  {path}: ", fns))
+    return out
+
+
+def render_patches(e: Explanation) -> list[str]:
+    """The patches of each series here that change or mention NAME."""
+    out = [""]
     series = " or ".join(e.series_names)
     if e.patches is None:
         out.append("Patches: series/ is not here (an installed package, not a source checkout).")
@@ -677,21 +704,31 @@ def render(e: Explanation, *, code: bool = False) -> str:
             out.append(f"      {'; '.join(parts)}")
             commit = f"  commit {t.patch.commit}" if t.patch.commit else ""
             out.append(f"      series/{t.patch.series}/{t.patch.filename}  <{t.patch.msgid}>{commit}")
-    _render_runs(e, out)
-    return "\n".join(out + sources)
+    return out
 
 
-def _render_runs(e: Explanation, out: list[str]) -> None:
+def render_code(e: Explanation) -> list[str]:
+    """The Python source of each definition and field (``--code``)."""
+    out: list[str] = []
+    for d, _ in e.definitions:
+        out.extend(["", f"{d.path}:", *_source(e.root, d.path, d.line)])
+    for f, _ in e.fields:
+        out.extend(["", f"{f.path}:", *_source(e.root, f.path, f.line)])
+    return out
+
+
+def render_runs(e: Explanation) -> list[str]:
+    """The tests and scenario steps that run NAME, from the execution index."""
     functions = [d for d, _ in e.definitions if d.kind == "function"]
     if not functions:
-        return
-    out.append("")
+        return []
+    out = [""]
     if e.runs is None:
         out.append(f"Tests: {INDEX} is not here (python -m tools.index writes it, in a source checkout).")
-        return
+        return out
     if all(d.path.startswith("kernel/lib/") for d in functions):
         out.append(f"Tests: kernel/lib/ (the infrastructure the ported code calls) is not in {INDEX}.")
-        return
+        return out
     tests: list[str] = []
     n = 0
     for entry in e.runs:
@@ -719,6 +756,7 @@ def _render_runs(e: Explanation, out: list[str]) -> None:
             out.append(f"  {sc:22} {_steps(steps)}")
     else:
         out.append("Scenarios: none runs it.")
+    return out
 
 
 USAGE = "usage: zpcisim explain [--code] NAME   (a C function, struct NAME, a field, a macro or a constant)"
