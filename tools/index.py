@@ -246,19 +246,13 @@ class IndexPlugin:
         """A scenario run starts (:data:`sim.scenarios.RUN_OBSERVERS`).  A run with
         options is recorded apart, as ``NAME OPTIONS``: only a run without them has the
         step numbers ``zpcisim run NAME`` prints."""
-        from sim.record import kernel_functions_at_step
-
         run = f"{name} {options}" if options else name
         outer = self.context
         self.switch(f"{outer}|{run}")
         steps: dict[int, set[Fn]] = {}
 
         def on_step(step: Any) -> None:
-            fns = kernel_functions_at_step()
-            source, function = step.fields.get("source"), step.fields.get("function")
-            if source and function and source.startswith(tuple(d + "/" for d in MIRROR_DIRS)):
-                fns.add((source.rsplit(":", 1)[0], function))
-            steps[step.seq] = fns
+            steps[step.seq] = step_functions(step)
 
         timeline.subscribe(on_step)
 
@@ -318,6 +312,21 @@ class IndexPlugin:
                         self.index.add_test((rel, name), test)
                     if scenario:
                         self.index.add_scenario((rel, name), scenario)
+
+
+def step_functions(step: Any) -> set[Fn]:
+    """The functions that run at ``step``, for a :class:`~sim.timeline.Timeline`
+    subscriber to call as the step is recorded: those on the recording thread's stack
+    and those that ran for it elsewhere (:func:`sim.record.kernel_functions_at_step`),
+    and the kernel function the step names as its maker (``function``, ``source``: a
+    guest kernel's line).  The index lists a function at a step when it is one of these."""
+    from sim.record import kernel_functions_at_step
+
+    fns = kernel_functions_at_step()
+    source, function = step.fields.get("source"), step.fields.get("function")
+    if source and function and source.startswith(tuple(d + "/" for d in MIRROR_DIRS)):
+        fns.add((source.rsplit(":", 1)[0], function))
+    return fns
 
 
 def write(out: Path, index: Index, spans: dict[str, dict[int, str]], unsettled: Sequence[str]) -> None:

@@ -3,6 +3,7 @@ of a small part of the suite (the plugin in a pytest of its own)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -165,3 +166,77 @@ def test_the_plugin_records_tests_and_scenario_steps_from_a_real_run(tmp_path: P
 def recovery_in(idx: dict[tuple[str, str], Any]) -> tuple[tuple[str, tuple[int, ...]], ...]:
     entry = idx[("kernel/s390/pci/pci_event.py", "zpci_event_attempt_error_recovery")]
     return tuple(entry.scenarios)
+
+
+# -- the committed index, checked against the runs a user makes --------------------------
+
+#: Functions whose scenario steps are checked against ``zpcisim run NAME``: the error
+#: path of the series from the event to the reset, host and guest.
+CHECKED = (
+    ("kernel/s390/pci/pci_event.py", "zpci_store_pci_error"),
+    ("kernel/s390/pci/pci_event.py", "zpci_event_attempt_error_recovery"),
+    ("kernel/vfio/pci/vfio_pci_zdev.py", "vfio_pci_zdev_feature_err"),
+    ("kernel/pci/pci.py", "pcie_flr"),
+    ("kernel/s390/pci/pci.py", "zpci_hot_reset_device"),
+)
+
+
+def _listed() -> dict[str, dict[tuple[str, str], tuple[int, ...]]]:
+    """scenario -> checked function -> the steps tests/executed.txt lists for the run
+    without options (what ``zpcisim explain`` lists under "Scenarios that run it")."""
+    idx = read_index(ROOT / I.INDEX) or {}
+    out: dict[str, dict[tuple[str, str], tuple[int, ...]]] = {}
+    for fn in CHECKED:
+        for run, steps in idx[fn].scenarios if fn in idx else ():
+            if " " not in run:
+                out.setdefault(run, {})[fn] = steps
+    return out
+
+
+LISTED = _listed()
+
+
+def test_the_index_lists_the_checked_functions_in_runs_with_and_without_options() -> None:
+    idx = read_index(ROOT / I.INDEX)
+    assert idx is not None
+    for fn in CHECKED:
+        assert [s for _, s in idx[fn].scenarios if s], fn  # each runs at some step
+    # a run with options is listed apart, with them, never in the numbers of the run
+    # without (the steps of passthrough-kvm --errors 6 go past the 86 of the run)
+    store = dict(idx[CHECKED[0]].scenarios)
+    assert "passthrough-kvm --errors 6" in store
+    assert max(store["passthrough-kvm --errors 6"]) > 86 >= max(store["passthrough-kvm"])
+
+
+@pytest.mark.parametrize("scenario", sorted(LISTED))
+def test_listed_steps_are_the_steps_of_zpcisim_run_name_that_run_the_function(
+    scenario: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Runs ``zpcisim run NAME --json`` as typed (no options) once, recording at each
+    step what the index counts (:func:`tools.index.step_functions`), and checks that
+    the steps the index lists for each checked function are exactly those of this run
+    at which the function runs, numbered as the run prints them."""
+    from sim.cli import main
+    from sim.scenarios import RUN_OBSERVERS
+
+    ran: dict[int, set[tuple[str, str]]] = {}
+
+    def observe(name: str, timeline: Any, verbose: bool, options: str) -> Any:
+        assert (name, verbose, options) == (scenario, False, "")
+        timeline.subscribe(lambda step: ran.__setitem__(step.seq, I.step_functions(step)))
+        return lambda result: None
+
+    RUN_OBSERVERS.append(observe)
+    try:
+        assert main(["run", scenario, "--json"]) == 0
+    finally:
+        RUN_OBSERVERS.remove(observe)
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [s["seq"] for s in printed] == list(range(1, len(printed) + 1)) == sorted(ran)
+    for fn, steps in LISTED[scenario].items():
+        assert steps == tuple(n for n in sorted(ran) if fn in ran[n]), (scenario, fn)
+        for n in steps:
+            step = printed[n - 1]
+            # a step the function made itself names it, in its own file
+            if step.get("function") == fn[1]:
+                assert step["source"].startswith(fn[0] + ":")
