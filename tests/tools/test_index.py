@@ -110,29 +110,79 @@ def test_check_exits_0_when_fresh_1_with_the_diff_when_stale_2_without_a_file(
     assert "none.txt: no such file" in capsys.readouterr().out
 
 
-def test_the_plugin_records_tests_and_scenario_steps_from_a_real_run(tmp_path: Path) -> None:
-    out = tmp_path / "index.txt"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZPCISIM_INDEX")}
-    env[I.ENV] = str(out)
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "tests/sim/scenarios/test_ism_error_irq.py",
-            "tests/kernel/lib/test_kref_bug.py",
-            f"{KVM}::test_guest_drives_the_reset_of_an_error_left_to_userspace",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
+#: The part of the suite the plugin records in the tests below.
+PART = [
+    "tests/sim/scenarios/test_ism_error_irq.py",
+    "tests/kernel/lib/test_kref_bug.py",
+    f"{KVM}::test_guest_drives_the_reset_of_an_error_left_to_userspace",
+]
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The index of :data:`PART` recorded by a serial pytest and by a pytest-xdist one
+    (two workers), run side by side."""
+    tmp = tmp_path_factory.mktemp("index")
+    runs = []
+    for out, xdist in ((tmp / "serial.txt", []), (tmp / "xdist.txt", ["-n", "2"])):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ZPCISIM_INDEX")}
+        env[I.ENV] = str(out)
+        argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *xdist, *PART]
+        runs.append(
+            subprocess.Popen(
+                argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
+        )
+    for run in runs:
+        text, _ = run.communicate(timeout=300)
+        assert run.returncode == 0, text
+    return tmp / "serial.txt", tmp / "xdist.txt"
+
+
+def test_an_xdist_run_writes_the_index_a_serial_run_writes(recorded: tuple[Path, Path]) -> None:
+    serial, xdist = recorded
+    assert xdist.read_bytes() == serial.read_bytes()
+
+
+def test_a_worker_s_recording_reaches_the_controller_whole() -> None:
+    idx = I.Index()
+    idx.all_tests = {"tests/t.py": {"test_a", "test_b"}}
+    idx.add_test(("kernel/b.py", "f"), "tests/t.py::test_a[x]")
+    idx.add_scenario(("kernel/b.py", "f"), "s1 --errors 6", 4)
+    idx.add_scenario(("kernel/b.py", "f"), "s0")
+    merged = I.Index()
+    merged.add_test(("kernel/b.py", "f"), "tests/t.py::test_b")
+    assert I.load_into(merged, I.dump(idx, ["tests/t.py::test_a"])) == ["tests/t.py::test_a"]
+    assert merged.tests == {("kernel/b.py", "f"): {"tests/t.py": {"test_a", "test_b"}}}
+    assert merged.scenarios == {("kernel/b.py", "f"): {"s1 --errors 6": {4}, "s0": set()}}
+    assert merged.all_tests == idx.all_tests
+
+
+def test_an_observer_sees_the_options_that_chose_the_errors_as_typed() -> None:
+    from sim.scenarios import RUN_OBSERVERS, run_scenario
+
+    seen: list[tuple[str, str]] = []
+
+    def observe(name: str, timeline: Any, verbose: bool, options: str) -> Any:
+        seen.append((name, options))
+        return lambda result: None
+
+    RUN_OBSERVERS.append(observe)
+    try:
+        run_scenario("ism-error-irq", count=2, fid=0x30)
+        run_scenario("perm-failure", pec=0x3B)
+        run_scenario("multifunction-reset")
+    finally:
+        RUN_OBSERVERS.remove(observe)
+    assert seen == [
+        ("ism-error-irq", "--errors 2 --fid 0x30"),
+        ("perm-failure", "--pec 0x3b"),
+        ("multifunction-reset", ""),
+    ]
+
+
+def test_the_plugin_records_tests_and_scenario_steps_from_a_real_run(recorded: tuple[Path, Path]) -> None:
+    out, _ = recorded
     idx = read_index(out)
     assert idx is not None
     # the ioctl step 24 runs the reset; the firmware's CLP and reset steps 21-23 happen inside it
