@@ -10,15 +10,25 @@ How it is recorded: ``ZPCISIM_INDEX=FILE pytest`` (tests/conftest.py installs
 :class:`IndexPlugin` when the variable is set) runs the suite under coverage.py with a
 dynamic context per test (the test's node id, while its body runs and until the
 kernel's event thread has handled what it set in motion) and, inside it, per
-scenario run (``nodeid|scenario``, through :data:`sim.scenarios.RUN_OBSERVERS`).
+scenario run (``nodeid|scenario``, through :data:`sim.scenarios.RUN_OBSERVERS`; a run
+with options that choose its errors is ``nodeid|scenario --errors 6``, a run of its
+own: its steps are not those ``zpcisim run NAME`` prints).
 Threads are followed; the guest kernel's process records into its own data file with
 the context it was started in (sim/guest/main.py), which is merged in.  The scenario
 steps come from the step recorder: when a step is recorded, the kernel functions on
 the recording thread's stack, and for an ioctl those the ioctl ran
 (:func:`sim.record.kernel_functions_at_step`); a guest step contributes the function
-that printed it.  Only runs that passed and were not ``--verbose`` count (their step
-numbers are those ``zpcisim run NAME`` prints).  At the end of the session, if every
-test passed, the index is written to FILE.
+that printed it (:func:`step_functions`).  Only runs that passed and were not
+``--verbose`` count (their step numbers are those ``zpcisim run NAME`` prints, with
+the options, if any).  At the end of the session, if every test passed, the index is
+written to FILE.
+
+Under pytest-xdist (``ZPCISIM_INDEX=FILE pytest -n 2``) each worker records its own
+tests as above and hands the result to the controller at its end (``workeroutput``,
+:func:`dump`); the controller merges them (:class:`ControllerPlugin`) and writes the
+file.  Every part of the index is a union over the tests, so the file is the one a
+serial run writes, byte for byte (tests/tools/test_index.py checks it on a part of
+the suite).
 
 The file: one block per kernel function (a top-level function of ``kernel/`` or
 ``uapi/`` whose body ran; ``kernel/lib/``, the infrastructure, is left out), sorted
@@ -28,11 +38,13 @@ by file and line::
       tests/kernel/pci/test_slot.py test_create_slot_names_the_slot test_two_slots
       tests/sim/test_host.py *
       scenario passthrough-kvm: 3 5-7
+      scenario passthrough-kvm --errors 6: 3 5-7 46
       scenario host-recovery:
 
 ``FILE *``: every test of that file runs it; ``FILE * except A B``: all but those.
-``scenario NAME: STEPS``: the step numbers at which it runs (none listed: it runs in
-that scenario between steps).
+``scenario NAME: STEPS``: the step numbers at which it runs in ``zpcisim run NAME``
+(none listed: it runs in that scenario between steps); ``scenario NAME OPTIONS:
+STEPS``: the same for ``zpcisim run NAME OPTIONS``, a run some test made.
 
 Commands::
 
