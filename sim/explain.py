@@ -10,13 +10,18 @@ holds the merged series: which function each hunk's changed lines fall in, docst
 left out, and which changed lines mention the name), and the execution index
 ``tests/executed.txt`` (written by ``python -m tools.index`` from a run of the test
 suite): the tests whose body ran the function, and the scenarios and step numbers at
-which it runs.  ``series/`` and ``tests/`` exist only in a source checkout; an
-installed package without one still answers the first question and says that it
-cannot answer the others.
+which it runs in ``zpcisim run NAME`` (apart, with them, those of runs with options
+some test made: ``--errors 6`` has steps of its own).  ``series/`` and ``tests/``
+exist only in a source checkout; an installed package without one still answers the
+first question and says that it cannot answer the others.
 
 NAME is a C name as a reader has it: ``zpci_hot_reset_device``, ``struct zpci_dev``,
 ``struct zpci_ccdf_err {`` (copied from a patch), ``zdev->pending_errs_lock`` or
 ``pending_errs_lock`` (a field), ``PCI_SLOT``, ``zpci_hot_reset_device()``.
+
+The answer is built once (:func:`explain`, the analysis) and printed by renderers,
+each a function of it that returns its lines (:func:`render`), in at most ``width``
+columns: 80 when stdout is not a terminal, as every ``zpcisim`` command.
 
 The same scan serves ``tools/mapping.py``, which writes ``docs/mapping.md``.
 """
