@@ -49,6 +49,7 @@ STEPS``: the same for ``zpcisim run NAME OPTIONS``, a run some test made.
 Commands::
 
     python -m tools.index                # run the suite and rewrite tests/executed.txt
+    python -m tools.index -n 2           # the same, the suite in 2 pytest-xdist workers
     python -m tools.index --check FILE   # exit 1 if FILE (from a suite run) differs from it
 
 ``.ci/run`` runs the suite once with ``ZPCISIM_INDEX`` set and checks the result, so
@@ -455,6 +456,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m tools.index", description=__doc__.split("\n\n")[0])
     p.add_argument("--check", metavar="FILE", help="compare FILE (written by a suite run) with the index")
     p.add_argument("--index", metavar="FILE", help=f"the index to check or write (default {INDEX})")
+    p.add_argument(
+        "-n", type=int, metavar="N", dest="workers", help="run the suite in N pytest-xdist workers"
+    )
     args = p.parse_args(argv)
     index = Path(args.index) if args.index else ROOT / INDEX
     shown = args.index or str(INDEX)
@@ -477,7 +481,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{shown} is stale: refresh it with python -m tools.index and commit it")
         return 1
     env = dict(os.environ, **{ENV: str(index)})
-    rc = subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=ROOT, env=env)
+    xdist = ["-n", str(args.workers)] if args.workers is not None else []
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *xdist]
+    rc = subprocess.call(argv, cwd=ROOT, env=env)
     if rc != 0:
         print(f"python -m tools.index: the suite failed (exit {rc}); {shown} left as it was", file=sys.stderr)
         return 1

@@ -290,3 +290,19 @@ def test_listed_steps_are_the_steps_of_zpcisim_run_name_that_run_the_function(
             # a step the function made itself names it, in its own file
             if step.get("function") == fn[1]:
                 assert step["source"].startswith(fn[0] + ":")
+
+
+@pytest.mark.parametrize(("args", "xdist"), [([], []), (["-n", "2"], ["-n", "2"])])
+def test_tools_index_runs_the_suite_with_the_index_variable_set(
+    args: list[str], xdist: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[list[str], str]] = []
+
+    def call(argv: list[str], cwd: Path, env: dict[str, str]) -> int:
+        calls.append((argv, env[I.ENV]))
+        return 0
+
+    monkeypatch.setattr(I.subprocess, "call", call)
+    out = tmp_path / "executed.txt"
+    assert I.main([*args, "--index", str(out)]) == 0
+    assert calls == [([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *xdist], str(out))]
