@@ -302,7 +302,7 @@ def test_tools_index_runs_the_suite_with_the_index_variable_set(
         calls.append((argv, env[I.ENV]))
         return 0
 
-    monkeypatch.setattr(I.subprocess, "call", call)
+    monkeypatch.setattr(subprocess, "call", call)  # as tools.index calls it
     out = tmp_path / "executed.txt"
     assert I.main([*args, "--index", str(out)]) == 0
     assert calls == [([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *xdist], str(out))]
