@@ -248,7 +248,9 @@ def _parser() -> argparse.ArgumentParser:
         "compare", parents=[wide], help="run a scenario on two kernel trees (before and with the series)"
     )
     compare_cmd.add_arguments(cmp)
-    exp = sub.add_parser("explain", help="where a C function is here, the patches that touch it, its tests")
+    exp = sub.add_parser(
+        "explain", parents=[wide], help="where a C function is here, the patches that touch it, its tests"
+    )
     exp.add_argument("name", help="a C function, struct NAME, a field, a macro or a constant")
     exp.add_argument("--code", action="store_true", help="also print its Python source")
     return p
@@ -474,7 +476,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.cmd == "explain":
         from sim import explain as explain_cmd
 
-        return explain_cmd.main([args.name, *(["--code"] if args.code else [])])
+        return explain_cmd.main([args.name, *(["--code"] if args.code else [])], output_width(args.width))
     width = output_width(args.width)
     if args.cmd == "compare":
         return compare_cmd.run_command(args, width)

@@ -10,14 +10,19 @@ holds the merged series: which function each hunk's changed lines fall in, docst
 left out, and which changed lines mention the name), and the execution index
 ``tests/executed.txt`` (written by ``python -m tools.index`` from a run of the test
 suite): the tests whose body ran the function, and the scenarios and step numbers at
-which it runs.  An installed package reads the series, the index and the test files
-from the copy the wheel ships in ``sim/_data/`` (:func:`sim.series.data_root`), so it
-answers as the checkout does; a package without them still answers the first
-question and says that it cannot answer the others.
+which it runs in ``zpcisim run NAME`` (apart, with them, those of runs with options
+some test made: ``--errors 6`` has steps of its own).  An installed package reads the
+series, the index and the test files from the copy the wheel ships in ``sim/_data/``
+(:func:`sim.series.data_root`), so it answers as the checkout does; a package without
+them still answers the first question and says that it cannot answer the others.
 
 NAME is a C name as a reader has it: ``zpci_hot_reset_device``, ``struct zpci_dev``,
 ``struct zpci_ccdf_err {`` (copied from a patch), ``zdev->pending_errs_lock`` or
 ``pending_errs_lock`` (a field), ``PCI_SLOT``, ``zpci_hot_reset_device()``.
+
+The answer is built once (:func:`explain`, the analysis) and printed by renderers,
+each a function of it that returns its lines (:func:`render`), in at most ``width``
+columns: 80 when stdout is not a terminal, as every ``zpcisim`` command.
 
 The same scan serves ``tools/mapping.py``, which writes ``docs/mapping.md``.
 """
@@ -60,6 +65,11 @@ __all__ = [
     "patches_touching",
     "read_index",
     "render",
+    "render_code",
+    "render_home",
+    "render_patches",
+    "render_runs",
+    "render_users",
     "scan_modules",
 ]
 
@@ -590,13 +600,28 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
-def _wrap(head: str, items: Sequence[str], width: int = 100) -> list[str]:
-    """``head`` then the items, comma-separated, continued on indented lines."""
+#: The width of the answer when no other is asked for (a pipe's, as ``zpcisim``'s).
+WIDTH = 80
+
+
+def _fit(text: str, width: int, indent: int) -> list[str]:
+    """``text`` in lines of at most ``width`` columns, continued ``indent`` columns in;
+    a word longer than a line stands alone on its line, never split (an identifier or
+    a path stays whole: sim/cli.py's rule)."""
     import textwrap
 
     return textwrap.wrap(
-        head + ", ".join(items), width=width, subsequent_indent=" " * 6, break_on_hyphens=False
-    ) or [head]
+        text,
+        width=width,
+        subsequent_indent=" " * indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [text.rstrip()]
+
+
+def _wrap(head: str, items: Sequence[str], width: int) -> list[str]:
+    """``head`` then the items, comma-separated, continued on indented lines."""
+    return _fit(head + ", ".join(items), width, 4)
 
 
 def _steps(steps: Sequence[int]) -> str:
@@ -611,93 +636,141 @@ def _steps(steps: Sequence[int]) -> str:
     return ("step " if len(steps) == 1 else "steps ") + ", ".join(parts)
 
 
-def _source(root: Path, path: str, line: int, node_end: bool = True) -> list[str]:
-    """The Python source of the definition starting at ``path:line``."""
+def _source(root: Path, path: str, line: int, width: int = WIDTH) -> list[str]:
+    """The Python source of the definition starting at ``path:line``, numbered; a line
+    too long for ``width`` continues 4 columns further in than it starts."""
     text = (root / path).read_text()
     tree = ast.parse(text, filename=path)
     lines = text.splitlines()
+    span = (line, line)
     for node in ast.walk(tree):
         first = getattr(node, "lineno", None)
         if isinstance(node, ast.stmt) and first is not None:
             decorators = getattr(node, "decorator_list", [])
             start = min([first] + [d.lineno for d in decorators])
             if first == line or start == line:
-                end = node.end_lineno or first
-                return [f"{n:5d}  {lines[n - 1]}" for n in range(start, end + 1)]
-    return [f"{line:5d}  {lines[line - 1]}"]
-
-
-def render(e: Explanation, *, code: bool = False) -> str:
+                span = (start, node.end_lineno or first)
+                break
     out: list[str] = []
-    sources: list[str] = []
+    for n in range(span[0], span[1] + 1):
+        code = lines[n - 1]
+        lead = len(code) - len(code.lstrip())
+        out.extend(_fit(f"{n:5d}  {code}", width, 7 + lead + 4))
+    return out
+
+
+def render(e: Explanation, *, code: bool = False, width: int = WIDTH) -> str:
+    """The answer as ``zpcisim explain`` prints it, in lines of at most ``width``
+    columns (a word longer than a line stands alone): each part from its own renderer."""
+    parts = [
+        render_home(e, width),
+        render_users(e, width),
+        render_patches(e, width),
+        render_runs(e, width),
+        render_code(e, width) if code else [],
+    ]
+    return "\n".join(line for part in parts for line in part)
+
+
+def _asked(q: Query) -> str:
+    return f"struct {q.name}" if q.struct else q.name
+
+
+def render_home(e: Explanation, width: int = WIDTH) -> list[str]:
+    """Where NAME is defined (or that it is not, and what is close)."""
+    out: list[str] = []
     q = e.query
-    asked = f"struct {q.name}" if q.struct else q.name
+    asked = _asked(q)
     if not e.found:
         where = "a field of a struct" if q.owner else ("a struct" if q.struct else "defined")
-        out.append(f"{asked}: not {where} in kernel/ or uapi/.")
+        out.extend(_fit(f"{asked}: not {where} in kernel/ or uapi/.", width, 2))
         removed_by = [t.patch.label for t in e.patches or () if t.changed]
         if removed_by:
-            out.append(
-                f"  The series removes it ({', '.join(removed_by)}); the tree before the "
-                "series has it: python -m tools.series tree baseline DIR"
+            out.extend(
+                _fit(
+                    f"  The series removes it ({', '.join(removed_by)}); the tree before the "
+                    "series has it: python -m tools.series tree baseline DIR",
+                    width,
+                    4,
+                )
             )
         if e.similar:
-            out.append("  Did you mean: " + ", ".join(e.similar) + "?")
+            out.extend(_fit("  Did you mean: " + ", ".join(e.similar) + "?", width, 4))
     for d, c_files in e.definitions:
         c = " and ".join(c_files) if c_files else "no C file (Python-only module)"
         if d.python_only:
             c += " (a Python-only helper of that module: no C function of this name)"
         kind = "struct" if d.kind == "struct" else d.kind
-        out.append(f"{asked}: {kind} in {d.module} ({d.path}:{d.line}); C: {c}")
-        if code:
-            sources.extend(["", f"{d.path}:", *_source(e.root, d.path, d.line)])
+        out.extend(_fit(f"{asked}: {kind} in {d.module} ({d.path}:{d.line}); C: {c}", width, 2))
     for f, c_files in e.fields:
         c = " and ".join(c_files) if c_files else "no C file (Python-only module)"
-        out.append(f"{q.name}: a field of struct {f.struct} ({f.path}:{f.line}); C: {c}")
-        if code:
-            sources.extend(["", f"{f.path}:", *_source(e.root, f.path, f.line)])
-    if e.users:
-        what = "Functions that use the field" if e.fields else "Functions that use it"
-        out.append("")
-        out.append(f"{what} ({len(e.users)}):")
-        by_file: dict[str, list[str]] = {}
-        for path, fn in e.users:
-            by_file.setdefault(path, []).append(fn)
-        for path, fns in by_file.items():
-            out.extend(_wrap(f"  {path}: ", fns))
-    out.append("")
+        out.extend(_fit(f"{q.name}: a field of struct {f.struct} ({f.path}:{f.line}); C: {c}", width, 2))
+    return out
+
+
+def render_users(e: Explanation, width: int = WIDTH) -> list[str]:
+    """The functions that use a field, struct or constant."""
+    if not e.users:
+        return []
+    what = "Functions that use the field" if e.fields else "Functions that use it"
+    out = ["", *_fit(f"{what} ({len(e.users)}):", width, 2)]
+    by_file: dict[str, list[str]] = {}
+    for path, fn in e.users:
+        by_file.setdefault(path, []).append(fn)
+    for path, fns in by_file.items():
+        out.extend(_wrap(f"  {path}: ", fns, width))
+    return out
+
+
+def render_patches(e: Explanation, width: int = WIDTH) -> list[str]:
+    """The patches of each series here that change or mention NAME."""
+    out = [""]
     series = " or ".join(e.series_names)
     if e.patches is None:
-        out.append("Patches: series/ is not here (an installed package, not a source checkout).")
+        out.extend(
+            _fit("Patches: series/ is not here (an installed package, not a source checkout).", width, 2)
+        )
     elif not e.patches:
-        out.append(f"Patches: no patch of {series} changes or mentions it.")
+        out.extend(_fit(f"Patches: no patch of {series} changes or mentions it.", width, 2))
     else:
-        out.append(f"Patches ({series}, series/):")
+        out.extend(_fit(f"Patches ({series}, series/):", width, 2))
         for t in e.patches:
             parts = []
             if t.changed:
                 parts.append("changes it in " + ", ".join(t.changed))
             if t.mentioned:
                 parts.append("mentions it in " + ", ".join(t.mentioned))
-            out.append(f"  {t.patch.label} {t.patch.subject}")
-            out.append(f"      {'; '.join(parts)}")
+            out.extend(_fit(f"  {t.patch.label} {t.patch.subject}", width, 6))
+            out.extend(_fit(f"      {'; '.join(parts)}", width, 8))
+            # the file by its number: the name (the subject, above) does not fit 80 columns
+            where = f"series/{t.patch.series}/{t.patch.number:04d}-*.patch"
             commit = f"  commit {t.patch.commit}" if t.patch.commit else ""
-            out.append(f"      series/{t.patch.series}/{t.patch.filename}  <{t.patch.msgid}>{commit}")
-    _render_runs(e, out)
-    return "\n".join(out + sources)
+            out.extend(_fit(f"      {where}  <{t.patch.msgid}>{commit}", width, 6))
+    return out
 
 
-def _render_runs(e: Explanation, out: list[str]) -> None:
+def render_code(e: Explanation, width: int = WIDTH) -> list[str]:
+    """The Python source of each definition and field (``--code``)."""
+    out: list[str] = []
+    for d, _ in e.definitions:
+        out.extend(["", f"{d.path}:", *_source(e.root, d.path, d.line, width)])
+    for f, _ in e.fields:
+        out.extend(["", f"{f.path}:", *_source(e.root, f.path, f.line, width)])
+    return out
+
+
+def render_runs(e: Explanation, width: int = WIDTH) -> list[str]:
+    """The tests and scenario steps that run NAME, from the execution index."""
     functions = [d for d, _ in e.definitions if d.kind == "function"]
     if not functions:
-        return
-    out.append("")
+        return []
+    out = [""]
     if e.runs is None:
-        out.append(f"Tests: {INDEX} is not here (python -m tools.index writes it, in a source checkout).")
-        return
+        text = f"Tests: {INDEX} is not here (python -m tools.index writes it, in a source checkout)."
+        return out + _fit(text, width, 2)
     if all(d.path.startswith("kernel/lib/") for d in functions):
-        out.append(f"Tests: kernel/lib/ (the infrastructure the ported code calls) is not in {INDEX}.")
-        return
+        text = f"Tests: kernel/lib/ (the infrastructure the ported code calls) is not in {INDEX}."
+        return out + _fit(text, width, 2)
     tests: list[str] = []
     n = 0
     for entry in e.runs:
@@ -707,30 +780,52 @@ def _render_runs(e: Explanation, out: list[str]) -> None:
                 but = names[2:]
                 n += total - len(but)
                 text = f"every test ({total})" + (f" but {', '.join(but)}" if but else "")
-                tests.extend(_wrap(f"  {path}: ", [text]))
+                tests.extend(_wrap(f"  {path}: ", [text], width))
             else:
                 n += len(names)
-                tests.extend(_wrap(f"  {path}: ", names))
+                tests.extend(_wrap(f"  {path}: ", names, width))
     if tests:
         files = sum(len(entry.tests) for entry in e.runs)
-        out.append(f"Tests that run it ({_count(n, 'test')} in {_count(files, 'file')}; from {INDEX}):")
+        head = f"Tests that run it ({_count(n, 'test')} in {_count(files, 'file')}; from {INDEX}):"
+        out.extend(_fit(head, width, 2))
         out.extend(tests)
     else:
-        out.append(f"Tests: none runs it ({INDEX}).")
+        out.extend(_fit(f"Tests: none runs it ({INDEX}).", width, 2))
     out.append("")
-    scen = [(sc, steps) for entry in e.runs for sc, steps in entry.scenarios]
-    if scen:
-        out.append("Scenarios that run it (steps as zpcisim run NAME numbers them):")
-        for sc, steps in scen:
-            out.append(f"  {sc:22} {_steps(steps)}")
+    runs = [(run, steps) for entry in e.runs for run, steps in entry.scenarios]
+    plain = [(run, steps) for run, steps in runs if " " not in run]
+    chosen = [(run, steps) for run, steps in runs if " " in run]
+    if plain:
+        out.extend(_fit("Scenarios that run it (steps as zpcisim run NAME numbers them):", width, 2))
+        for run, steps in plain:
+            out.extend(_run_steps(run, steps, width))
     else:
-        out.append("Scenarios: none runs it.")
+        out.append("Scenarios: none runs it." if not chosen else "Scenarios: none runs it without options.")
+    if chosen:
+        # a run with other errors has other steps: never mixed into the numbers above
+        out.append("")
+        out.extend(
+            _fit("Runs with options a test chose (as zpcisim run NAME OPTIONS numbers them):", width, 2)
+        )
+        for run, steps in chosen:
+            out.extend(_run_steps(run, steps, width))
+    return out
+
+
+def _run_steps(run: str, steps: Sequence[int], width: int) -> list[str]:
+    """A run and its steps, the steps in their column (under it when the run's name
+    and options do not leave room)."""
+    if len(run) > 22:
+        return [f"  {run}", *_fit(f"{'':25}{_steps(steps)}", width, 25)]
+    return _fit(f"  {run:22} {_steps(steps)}", width, 25)
 
 
 USAGE = "usage: zpcisim explain [--code] NAME   (a C function, struct NAME, a field, a macro or a constant)"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, width: int | None = None) -> int:
+    """``zpcisim explain [--code] NAME``; ``width`` is ``zpcisim --width``'s (None:
+    the terminal's, :data:`WIDTH` when stdout is not one, as sim.cli.output_width)."""
     args = list(sys.argv[1:] if argv is None else argv)
     code = "--code" in args
     names = [a for a in args if a != "--code"]
@@ -743,8 +838,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"zpcisim explain: {err}", file=sys.stderr)
         print(USAGE, file=sys.stderr)
         return 2
+    if width is None:
+        from sim.cli import output_width
+
+        width = output_width(None)
     try:
-        print(render(e, code=code), flush=True)
+        print(render(e, code=code, width=width), flush=True)
     except BrokenPipeError:  # the reader went away (| head): quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0 if e.found else 1

@@ -10,15 +10,25 @@ How it is recorded: ``ZPCISIM_INDEX=FILE pytest`` (tests/conftest.py installs
 :class:`IndexPlugin` when the variable is set) runs the suite under coverage.py with a
 dynamic context per test (the test's node id, while its body runs and until the
 kernel's event thread has handled what it set in motion) and, inside it, per
-scenario run (``nodeid|scenario``, through :data:`sim.scenarios.RUN_OBSERVERS`).
+scenario run (``nodeid|scenario``, through :data:`sim.scenarios.RUN_OBSERVERS`; a run
+with options that choose its errors is ``nodeid|scenario --errors 6``, a run of its
+own: its steps are not those ``zpcisim run NAME`` prints).
 Threads are followed; the guest kernel's process records into its own data file with
 the context it was started in (sim/guest/main.py), which is merged in.  The scenario
 steps come from the step recorder: when a step is recorded, the kernel functions on
 the recording thread's stack, and for an ioctl those the ioctl ran
 (:func:`sim.record.kernel_functions_at_step`); a guest step contributes the function
-that printed it.  Only runs that passed and were not ``--verbose`` count (their step
-numbers are those ``zpcisim run NAME`` prints).  At the end of the session, if every
-test passed, the index is written to FILE.
+that printed it (:func:`step_functions`).  Only runs that passed and were not
+``--verbose`` count (their step numbers are those ``zpcisim run NAME`` prints, with
+the options, if any).  At the end of the session, if every test passed, the index is
+written to FILE.
+
+Under pytest-xdist (``ZPCISIM_INDEX=FILE pytest -n 2``) each worker records its own
+tests as above and hands the result to the controller at its end (``workeroutput``,
+:func:`dump`); the controller merges them (:class:`ControllerPlugin`) and writes the
+file.  Every part of the index is a union over the tests, so the file is the one a
+serial run writes, byte for byte (tests/tools/test_index.py checks it on a part of
+the suite).
 
 The file: one block per kernel function (a top-level function of ``kernel/`` or
 ``uapi/`` whose body ran; ``kernel/lib/``, the infrastructure, is left out), sorted
@@ -28,15 +38,18 @@ by file and line::
       tests/kernel/pci/test_slot.py test_create_slot_names_the_slot test_two_slots
       tests/sim/test_host.py *
       scenario passthrough-kvm: 3 5-7
+      scenario passthrough-kvm --errors 6: 3 5-7 46
       scenario host-recovery:
 
 ``FILE *``: every test of that file runs it; ``FILE * except A B``: all but those.
-``scenario NAME: STEPS``: the step numbers at which it runs (none listed: it runs in
-that scenario between steps).
+``scenario NAME: STEPS``: the step numbers at which it runs in ``zpcisim run NAME``
+(none listed: it runs in that scenario between steps); ``scenario NAME OPTIONS:
+STEPS``: the same for ``zpcisim run NAME OPTIONS``, a run some test made.
 
 Commands::
 
     python -m tools.index                # run the suite and rewrite tests/executed.txt
+    python -m tools.index -n 2           # the same, the suite in 2 pytest-xdist workers
     python -m tools.index --check FILE   # exit 1 if FILE (from a suite run) differs from it
 
 ``.ci/run`` runs the suite once with ``ZPCISIM_INDEX`` set and checks the result, so
@@ -48,6 +61,7 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import json
 import os
 import re
 import shutil
@@ -190,13 +204,19 @@ def ranges(steps: set[int]) -> str:
 
 
 class IndexPlugin:
-    """Records the index during a pytest session and writes it to ``out`` at its end."""
+    """Records the index during a pytest session and writes it to ``out`` at its end.
 
-    def __init__(self, out: Path, root: Path = ROOT) -> None:
+    In a pytest-xdist worker it records the same way and hands what it recorded (an
+    :class:`Index` of its tests, :func:`dump`) to the controller at the end
+    (``workeroutput``); :class:`ControllerPlugin` writes the file."""
+
+    def __init__(self, out: Path, root: Path = ROOT, worker: dict[str, Any] | None = None) -> None:
         import coverage
 
         self.out = out
         self.root = root
+        #: the xdist worker's output dict (None: a serial run, this writes the file)
+        self.worker = worker
         self.context = ""
         self.index = Index()
         #: tests after which the kernel's event thread was still busy (SETTLE_S)
@@ -235,20 +255,17 @@ class IndexPlugin:
                 self.unsettled.append(item.nodeid)
             self.switch("")
 
-    def observe(self, name: str, timeline: Any, verbose: bool) -> Callable[[Any], None]:
-        """A scenario run starts (:data:`sim.scenarios.RUN_OBSERVERS`)."""
-        from sim.record import kernel_functions_at_step
-
+    def observe(self, name: str, timeline: Any, verbose: bool, options: str) -> Callable[[Any], None]:
+        """A scenario run starts (:data:`sim.scenarios.RUN_OBSERVERS`).  A run with
+        options is recorded apart, as ``NAME OPTIONS``: only a run without them has the
+        step numbers ``zpcisim run NAME`` prints."""
+        run = f"{name} {options}" if options else name
         outer = self.context
-        self.switch(f"{outer}|{name}")
+        self.switch(f"{outer}|{run}")
         steps: dict[int, set[Fn]] = {}
 
         def on_step(step: Any) -> None:
-            fns = kernel_functions_at_step()
-            source, function = step.fields.get("source"), step.fields.get("function")
-            if source and function and source.startswith(tuple(d + "/" for d in MIRROR_DIRS)):
-                fns.add((source.rsplit(":", 1)[0], function))
-            steps[step.seq] = fns
+            steps[step.seq] = step_functions(step)
 
         timeline.subscribe(on_step)
 
@@ -257,7 +274,7 @@ class IndexPlugin:
             if result.passed and not verbose:
                 for seq, fns in steps.items():
                     for fn in fns:
-                        self.index.add_scenario(fn, name, seq)
+                        self.index.add_scenario(fn, run, seq)
 
         return end
 
@@ -268,7 +285,7 @@ class IndexPlugin:
         if self.observe in RUN_OBSERVERS:
             RUN_OBSERVERS.remove(self.observe)
         try:
-            if exitstatus != 0:
+            if self.worker is None and exitstatus != 0:
                 print(f"\nzpcisim index: not written to {self.out}: the suite did not pass", file=sys.stderr)
                 return
             for item in session.items:
@@ -282,15 +299,10 @@ class IndexPlugin:
                 data = CoverageData(basename=str(f))
                 data.read()
                 self._merge(data, spans)
-            order = {(p, n): ln for p, lns in spans.items() for ln, n in sorted(lns.items(), reverse=True)}
-            # the steps' stacks hold every frame: keep the indexed functions only
-            for known in (self.index.tests, self.index.scenarios):
-                for fn in [fn for fn in known if fn not in order]:
-                    del known[fn]
-            self.out.write_text(self.index.render(order))
-            print(f"\nzpcisim index: written to {self.out}", file=sys.stderr)
-            for nodeid in self.unsettled:
-                print(f"zpcisim index: event thread busy {SETTLE_S:g} s after {nodeid}", file=sys.stderr)
+            if self.worker is not None:
+                self.worker[WORKER_KEY] = dump(self.index, self.unsettled)
+                return
+            write(self.out, self.index, spans, self.unsettled)
         finally:
             shutil.rmtree(self.guest_dir, ignore_errors=True)
 
@@ -315,11 +327,120 @@ class IndexPlugin:
                         self.index.add_scenario((rel, name), scenario)
 
 
+def step_functions(step: Any) -> set[Fn]:
+    """The functions that run at ``step``, for a :class:`~sim.timeline.Timeline`
+    subscriber to call as the step is recorded: those on the recording thread's stack
+    and those that ran for it elsewhere (:func:`sim.record.kernel_functions_at_step`),
+    and the kernel function the step names as its maker (``function``, ``source``: a
+    guest kernel's line).  The index lists a function at a step when it is one of these."""
+    from sim.record import kernel_functions_at_step
+
+    fns = kernel_functions_at_step()
+    source, function = step.fields.get("source"), step.fields.get("function")
+    if source and function and source.startswith(tuple(d + "/" for d in MIRROR_DIRS)):
+        fns.add((source.rsplit(":", 1)[0], function))
+    return fns
+
+
+def write(out: Path, index: Index, spans: dict[str, dict[int, str]], unsettled: Sequence[str]) -> None:
+    """Write ``index`` to ``out``: the indexed functions only (a step's stack holds
+    every frame), in file and line order."""
+    order = {(p, n): ln for p, lns in spans.items() for ln, n in sorted(lns.items(), reverse=True)}
+    for known in (index.tests, index.scenarios):
+        for fn in [fn for fn in known if fn not in order]:
+            del known[fn]
+    out.write_text(index.render(order))
+    print(f"\nzpcisim index: written to {out}", file=sys.stderr)
+    for nodeid in sorted(unsettled):
+        print(f"zpcisim index: event thread busy {SETTLE_S:g} s after {nodeid}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------- under pytest-xdist
+
+#: The key of a worker's recording in its ``workeroutput``.
+WORKER_KEY = "zpcisim_index"
+
+
+def dump(index: Index, unsettled: Sequence[str]) -> str:
+    """What a worker recorded, as JSON (``workeroutput`` takes plain data only)."""
+
+    def fns(table: dict[Fn, dict[str, set[Any]]]) -> list[Any]:
+        return [[p, n, {k: sorted(v) for k, v in by.items()}] for (p, n), by in table.items()]
+
+    return json.dumps(
+        {
+            "tests": fns(index.tests),
+            "scenarios": fns(index.scenarios),
+            "all_tests": {k: sorted(v) for k, v in index.all_tests.items()},
+            "unsettled": list(unsettled),
+        }
+    )
+
+
+def load_into(index: Index, text: str) -> list[str]:
+    """Add a worker's recording (:func:`dump`) to ``index``; its unsettled tests."""
+    data = json.loads(text)
+    for p, n, by in data["tests"]:
+        for path, names in by.items():
+            index.tests.setdefault((p, n), {}).setdefault(path, set()).update(names)
+    for p, n, by in data["scenarios"]:
+        for run, steps in by.items():
+            index.scenarios.setdefault((p, n), {}).setdefault(run, set()).update(steps)
+    for path, names in data["all_tests"].items():
+        index.all_tests.setdefault(path, set()).update(names)
+    return list(data["unsettled"])
+
+
+class ControllerPlugin:
+    """The index of a pytest-xdist run: the workers record (:class:`IndexPlugin`), this
+    merges what each hands back and writes the file, the same file a serial run writes
+    (every part of the index is a union over the tests, whichever process ran them)."""
+
+    def __init__(self, out: Path, root: Path = ROOT) -> None:
+        self.out = out
+        self.root = root
+        self.index = Index()
+        self.unsettled: list[str] = []
+        #: workers that ended without handing over a recording (crashed)
+        self.missing: list[str] = []
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        text = getattr(node, "workeroutput", {}).get(WORKER_KEY)
+        if text is None:
+            self.missing.append(str(getattr(node, "gateway", node).id))
+            return
+        self.unsettled.extend(load_into(self.index, text))
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if exitstatus != 0:
+            print(f"\nzpcisim index: not written to {self.out}: the suite did not pass", file=sys.stderr)
+            return
+        if self.missing:
+            print(
+                f"\nzpcisim index: not written to {self.out}: worker {', '.join(self.missing)} "
+                "handed over no recording",
+                file=sys.stderr,
+            )
+            return
+        write(self.out, self.index, function_lines(self.root), self.unsettled)
+
+
 def install(config: pytest.Config) -> None:
-    """Called by tests/conftest.py: record the index when ``ZPCISIM_INDEX`` names a file."""
+    """Called by tests/conftest.py: record the index when ``ZPCISIM_INDEX`` names a file.
+    Under pytest-xdist each worker records its tests and the controller writes the file."""
     out = os.environ.get(ENV)
-    if out:
-        config.pluginmanager.register(IndexPlugin(Path(out).resolve()), "zpcisim-index")
+    if not out:
+        return
+    path = Path(out).resolve()
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:  # an xdist worker
+        workeroutput: dict[str, Any] = config.workeroutput  # type: ignore[attr-defined]
+        config.pluginmanager.register(IndexPlugin(path, worker=workeroutput), "zpcisim-index")
+    elif getattr(config.option, "dist", "no") != "no":  # the xdist controller: runs no test
+        config.pluginmanager.register(ControllerPlugin(path), "zpcisim-index")
+    else:
+        config.pluginmanager.register(IndexPlugin(path), "zpcisim-index")
 
 
 # ---------------------------------------------------------------- reading it
@@ -335,6 +456,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m tools.index", description=__doc__.split("\n\n")[0])
     p.add_argument("--check", metavar="FILE", help="compare FILE (written by a suite run) with the index")
     p.add_argument("--index", metavar="FILE", help=f"the index to check or write (default {INDEX})")
+    p.add_argument(
+        "-n", type=int, metavar="N", dest="workers", help="run the suite in N pytest-xdist workers"
+    )
     args = p.parse_args(argv)
     index = Path(args.index) if args.index else ROOT / INDEX
     shown = args.index or str(INDEX)
@@ -357,7 +481,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{shown} is stale: refresh it with python -m tools.index and commit it")
         return 1
     env = dict(os.environ, **{ENV: str(index)})
-    rc = subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=ROOT, env=env)
+    xdist = ["-n", str(args.workers)] if args.workers is not None else []
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *xdist]
+    rc = subprocess.call(argv, cwd=ROOT, env=env)
     if rc != 0:
         print(f"python -m tools.index: the suite failed (exit {rc}); {shown} left as it was", file=sys.stderr)
         return 1

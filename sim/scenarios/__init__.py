@@ -466,10 +466,18 @@ def _running(timeline: Timeline, verbose: bool, errors: Errors | None) -> Iterat
                 r.close()
 
 
-#: Observers of every run: ``observer(name, timeline, verbose)`` is called before the
-#: run starts and returns what is called with the :class:`Result` when it ends.  The
+#: Observers of every run: ``observer(name, timeline, verbose, options)`` is called
+#: before the run starts and returns what is called with the :class:`Result` when it
+#: ends; ``options`` are the ``zpcisim run`` options that choose the run's errors as
+#: given (``"--errors 6"``; ``""`` for none: the run ``zpcisim run NAME`` makes).  The
 #: execution index (tools/index.py) uses it; nothing else should need to.
-RUN_OBSERVERS: list[Callable[[str, Timeline, bool], Callable[[Result], None]]] = []
+RUN_OBSERVERS: list[Callable[[str, Timeline, bool, str], Callable[[Result], None]]] = []
+
+
+def _options(pec: int | None, count: int | None, fid: int | None) -> str:
+    """The ``zpcisim run`` options that make the choice (``--pec 0x40 --errors 6``)."""
+    given = [("--pec", pec, "0x{:x}"), ("--errors", count, "{}"), ("--fid", fid, "0x{:x}")]
+    return " ".join(f"{opt} {fmt.format(v)}" for opt, v, fmt in given if v is not None)
 
 
 def run_scenario(
@@ -494,7 +502,8 @@ def run_scenario(
     timeline = Timeline()
     if on_step is not None:
         timeline.subscribe(on_step)
-    ends = [observe(name, timeline, verbose) for observe in RUN_OBSERVERS]
+    options = _options(pec, count, fid)
+    ends = [observe(name, timeline, verbose, options) for observe in RUN_OBSERVERS]
     crashed: str | None = None
     kept: dict[str, object] = {}
     unmet: list[str] = []

@@ -10,6 +10,9 @@ import pytest
 
 from sim import explain as X
 
+#: A width no line of the small trees' answers reaches: for the tests of what is said.
+WIDE = 200
+
 #: A context line that is blank in the file is a single space in a diff; "|" stands for it.
 PATCH = """\
 PCI: Make a thing better
@@ -102,6 +105,8 @@ kernel/pci/slot.py pci_dev_matches_slot
   tests/kernel/pci/test_slot.py test_matches_by_devfn
   scenario multifunction-reset: 3 5-7
   scenario passthrough-kvm:
+  scenario passthrough-kvm --errors 6: 46 53 146 153
+  scenario perm-failure --pec 0x3b:
 """
 
 OTHER_TESTS = """\
@@ -189,15 +194,17 @@ def test_patches_touching_separates_changed_from_mentioned(tmp_path: Path) -> No
 
 
 def test_explain_renders_home_patches_and_the_tests_and_steps_that_run_it(tmp_path: Path) -> None:
+    # in 80 columns (a pipe's); a run with options is listed apart, with them, never
+    # in the numbers of the run zpcisim run NAME makes
     text = X.render(X.explain("pci_dev_matches_slot", make_tree(tmp_path)))
     assert text.splitlines() == [
-        "pci_dev_matches_slot: function in kernel.pci.slot (kernel/pci/slot.py:8); "
-        "C: drivers/pci/slot.c and drivers/pci/pci.h",
+        "pci_dev_matches_slot: function in kernel.pci.slot (kernel/pci/slot.py:8); C:",
+        "  drivers/pci/slot.c and drivers/pci/pci.h",
         "",
         "Patches (v17, series/):",
         "  v17 1/1 PCI: Make a thing better",
         "      changes it in kernel/pci/slot.py",
-        "      series/v17/0001-PCI-Make-a-thing-better.patch  <1-2-a@b>",
+        "      series/v17/0001-*.patch  <1-2-a@b>",
         "",
         "Tests that run it (3 tests in 2 files; from tests/executed.txt):",
         "  tests/kernel/pci/test_misc.py: every test (3) but test_c",
@@ -206,7 +213,35 @@ def test_explain_renders_home_patches_and_the_tests_and_steps_that_run_it(tmp_pa
         "Scenarios that run it (steps as zpcisim run NAME numbers them):",
         "  multifunction-reset    steps 3, 5-7",
         "  passthrough-kvm        runs between steps (at none of its own)",
+        "",
+        "Runs with options a test chose (as zpcisim run NAME OPTIONS numbers them):",
+        "  passthrough-kvm --errors 6",
+        "                         steps 46, 53, 146, 153",
+        "  perm-failure --pec 0x3b",
+        "                         runs between steps (at none of its own)",
     ]
+
+
+def test_the_answer_wraps_to_the_width_asked_inside_its_column(tmp_path: Path) -> None:
+    e = X.explain("pci_dev_matches_slot", make_tree(tmp_path))
+    lines = X.render(e, width=60).splitlines()
+    assert lines[:2] == [
+        "pci_dev_matches_slot: function in kernel.pci.slot",
+        "  (kernel/pci/slot.py:8); C: drivers/pci/slot.c and",
+    ]
+    assert lines[-7:-2] == [
+        "Runs with options a test chose (as zpcisim run NAME OPTIONS",
+        "  numbers them):",
+        "  passthrough-kvm --errors 6",
+        "                         steps 46, 53, 146, 153",
+        "  perm-failure --pec 0x3b",
+    ]
+    assert max(map(len, lines)) <= 60
+    wide = X.render(e, width=200).splitlines()
+    assert wide[0] == (
+        "pci_dev_matches_slot: function in kernel.pci.slot (kernel/pci/slot.py:8); "
+        "C: drivers/pci/slot.c and drivers/pci/pci.h"
+    )
 
 
 def test_a_helper_that_names_a_function_is_not_a_test_that_runs_it(tmp_path: Path) -> None:
@@ -217,7 +252,7 @@ def test_a_helper_that_names_a_function_is_not_a_test_that_runs_it(tmp_path: Pat
 
 
 def test_explain_without_an_index_says_how_to_make_one(tmp_path: Path) -> None:
-    text = X.render(X.explain("pci_dev_matches_slot", make_tree(tmp_path, index=False)))
+    text = X.render(X.explain("pci_dev_matches_slot", make_tree(tmp_path, index=False)), width=WIDE)
     assert text.splitlines()[-1] == (
         "Tests: tests/executed.txt is not here (python -m tools.index writes it, in a source checkout)."
     )
@@ -274,7 +309,7 @@ def test_empty_blank_and_unparsable_names_are_usage_errors(
 
 
 def test_explain_of_a_removed_function_points_to_the_baseline(tmp_path: Path) -> None:
-    text = X.render(X.explain("is_passed_through", make_tree(tmp_path)))
+    text = X.render(X.explain("is_passed_through", make_tree(tmp_path)), width=WIDE)
     assert text.splitlines()[:2] == [
         "is_passed_through: not defined in kernel/ or uapi/.",
         "  The series removes it (v17 1/1); the tree before the series has it: "
@@ -289,7 +324,7 @@ def test_explain_suggests_close_names(tmp_path: Path) -> None:
 
 
 def test_explain_without_a_checkout_says_what_it_cannot_answer(tmp_path: Path) -> None:
-    text = X.render(X.explain("local_helper", make_tree(tmp_path, checkout=False)))
+    text = X.render(X.explain("local_helper", make_tree(tmp_path, checkout=False)), width=WIDE)
     assert "(a Python-only helper of that module: no C function of this name)" in text.splitlines()[0]
     assert "Patches: series/ is not here (an installed package, not a source checkout)." in text
     no_index = "Tests: tests/executed.txt is not here (python -m tools.index writes it, in a source checkout)"
@@ -368,7 +403,7 @@ def test_a_field_is_found_in_its_struct_with_the_functions_that_use_it(tmp_path:
         e = X.explain(asked, root)
         field = X.Field("pending_errs_lock", "zpci_dev", "kernel/s390/pci.py", 18)
         assert e.found and e.fields[0][0] == field
-        lines = X.render(e).splitlines()
+        lines = X.render(e, width=WIDE).splitlines()
         assert lines[0] == (
             "pending_errs_lock: a field of struct zpci_dev (kernel/s390/pci.py:18); "
             "C: arch/s390/include/asm/pci.h"
@@ -383,7 +418,7 @@ def test_a_field_is_found_in_its_struct_with_the_functions_that_use_it(tmp_path:
 
 def test_struct_name_as_copied_from_a_patch(tmp_path: Path) -> None:
     root = make_structs(tmp_path)
-    lines = X.render(X.explain("struct zpci_ccdf_err {", root)).splitlines()
+    lines = X.render(X.explain("struct zpci_ccdf_err {", root), width=WIDE).splitlines()
     assert lines[0] == (
         "struct zpci_ccdf_err: struct in kernel.s390.pci (kernel/s390/pci.py:7); "
         "C: arch/s390/include/asm/pci.h"
@@ -428,15 +463,17 @@ def test_patches_of_both_series_are_listed_and_marked(tmp_path: Path) -> None:
     [m] = X.load_series(root, "mainline") or []
     assert (m.label, m.commit) == ("mainline 3", "0123456789abcdef0123456789abcdef01234567")
     lines = X.render(X.explain("pci_dev_matches_slot", root)).splitlines()
-    assert lines[2:10] == [
+    # the patch file by its number (the subject says the rest): a patch's file name
+    # alone can be wider than 80 columns
+    assert lines[3:12] == [
         "Patches (v17 or mainline, series/):",
         "  v17 1/1 PCI: Make a thing better",
         "      changes it in kernel/pci/slot.py",
-        "      series/v17/0001-PCI-Make-a-thing-better.patch  <1-2-a@b>",
+        "      series/v17/0001-*.patch  <1-2-a@b>",
         "  mainline 3 PCI: Make a thing better",
         "      changes it in kernel/pci/slot.py",
-        "      series/mainline/0003-PCI-Make-a-thing-better.patch  <1-2-a@b>"
-        "  commit 0123456789abcdef0123456789abcdef01234567",
+        "      series/mainline/0003-*.patch  <1-2-a@b>  commit",
+        "      0123456789abcdef0123456789abcdef01234567",
         "",
     ]
 
@@ -478,3 +515,49 @@ def test_the_checkout_answers_the_issue_s_questions(capsys: pytest.CaptureFixtur
     assert capsys.readouterr().out.startswith("struct zpci_ccdf_err: struct in kernel.s390.include.asm.pci")
     assert X.main(["pending_errs_lock"]) == 0
     assert capsys.readouterr().out.startswith("pending_errs_lock: a field of struct zpci_dev")
+
+
+def _too_wide(lines: list[str], width: int) -> list[str]:
+    """The lines wider than ``width`` that are not one word standing alone (a test's
+    or a function's name longer than the line: never split, sim/cli.py's rule)."""
+    return [ln for ln in lines if len(ln) > width and " " in ln.strip()]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "zpci_store_pci_error",
+        "zpci_event_attempt_error_recovery",
+        "vfio_pci_zdev_feature_err",
+        "pcie_flr",
+        "zpci_hot_reset_device",
+        "struct zpci_dev",
+        "pending_errs_lock",
+        "PCI_SLOT_PLACEHOLDER",
+    ],
+)
+def test_the_checkout_s_answers_fit_80_columns_in_a_pipe_and_the_width_asked(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sim.cli import main
+
+    assert main(["explain", "--code", name]) == 0  # stdout is not a terminal here
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) > 5 and _too_wide(lines, 80) == []
+    assert main(["explain", "--width", "60", name]) == 0
+    narrow = capsys.readouterr().out.splitlines()
+    assert _too_wide(narrow, 60) == [] and max(map(len, narrow)) > 55
+
+
+def test_zpcisim_explain_in_a_pipe_is_80_columns_as_a_user_runs_it() -> None:
+    from tests.installed import HOW, run_zpcisim
+
+    run = run_zpcisim("explain", "zpci_store_pci_error")
+    assert run.returncode == 0, (HOW, run.stderr)
+    lines = run.stdout.splitlines()
+    assert lines[:2] == [
+        "zpci_store_pci_error: function in kernel.s390.pci.pci_event",
+        "  (kernel/s390/pci/pci_event.py:138); C: arch/s390/pci/pci_event.c",
+    ], HOW
+    assert _too_wide(lines, 80) == []
+    assert "Scenarios that run it (steps as zpcisim run NAME numbers them):" in lines

@@ -3,6 +3,7 @@ of a small part of the suite (the plugin in a pytest of its own)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -112,29 +113,79 @@ def test_check_exits_0_when_fresh_1_with_the_diff_when_stale_2_without_a_file(
     assert "none.txt: no such file" in capsys.readouterr().out
 
 
-def test_the_plugin_records_tests_and_scenario_steps_from_a_real_run(tmp_path: Path) -> None:
-    out = tmp_path / "index.txt"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZPCISIM_INDEX")}
-    env[I.ENV] = str(out)
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "tests/sim/scenarios/test_ism_error_irq.py",
-            "tests/kernel/lib/test_kref_bug.py",
-            f"{KVM}::test_guest_drives_the_reset_of_an_error_left_to_userspace",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
+#: The part of the suite the plugin records in the tests below.
+PART = [
+    "tests/sim/scenarios/test_ism_error_irq.py",
+    "tests/kernel/lib/test_kref_bug.py",
+    f"{KVM}::test_guest_drives_the_reset_of_an_error_left_to_userspace",
+]
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The index of :data:`PART` recorded by a serial pytest and by a pytest-xdist one
+    (two workers), run side by side."""
+    tmp = tmp_path_factory.mktemp("index")
+    runs = []
+    for out, xdist in ((tmp / "serial.txt", []), (tmp / "xdist.txt", ["-n", "2"])):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ZPCISIM_INDEX")}
+        env[I.ENV] = str(out)
+        argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *xdist, *PART]
+        runs.append(
+            subprocess.Popen(
+                argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
+        )
+    for run in runs:
+        text, _ = run.communicate(timeout=300)
+        assert run.returncode == 0, text
+    return tmp / "serial.txt", tmp / "xdist.txt"
+
+
+def test_an_xdist_run_writes_the_index_a_serial_run_writes(recorded: tuple[Path, Path]) -> None:
+    serial, xdist = recorded
+    assert xdist.read_bytes() == serial.read_bytes()
+
+
+def test_a_worker_s_recording_reaches_the_controller_whole() -> None:
+    idx = I.Index()
+    idx.all_tests = {"tests/t.py": {"test_a", "test_b"}}
+    idx.add_test(("kernel/b.py", "f"), "tests/t.py::test_a[x]")
+    idx.add_scenario(("kernel/b.py", "f"), "s1 --errors 6", 4)
+    idx.add_scenario(("kernel/b.py", "f"), "s0")
+    merged = I.Index()
+    merged.add_test(("kernel/b.py", "f"), "tests/t.py::test_b")
+    assert I.load_into(merged, I.dump(idx, ["tests/t.py::test_a"])) == ["tests/t.py::test_a"]
+    assert merged.tests == {("kernel/b.py", "f"): {"tests/t.py": {"test_a", "test_b"}}}
+    assert merged.scenarios == {("kernel/b.py", "f"): {"s1 --errors 6": {4}, "s0": set()}}
+    assert merged.all_tests == idx.all_tests
+
+
+def test_an_observer_sees_the_options_that_chose_the_errors_as_typed() -> None:
+    from sim.scenarios import RUN_OBSERVERS, run_scenario
+
+    seen: list[tuple[str, str]] = []
+
+    def observe(name: str, timeline: Any, verbose: bool, options: str) -> Any:
+        seen.append((name, options))
+        return lambda result: None
+
+    RUN_OBSERVERS.append(observe)
+    try:
+        run_scenario("ism-error-irq", count=2, fid=0x30)
+        run_scenario("perm-failure", pec=0x3B)
+        run_scenario("multifunction-reset")
+    finally:
+        RUN_OBSERVERS.remove(observe)
+    assert seen == [
+        ("ism-error-irq", "--errors 2 --fid 0x30"),
+        ("perm-failure", "--pec 0x3b"),
+        ("multifunction-reset", ""),
+    ]
+
+
+def test_the_plugin_records_tests_and_scenario_steps_from_a_real_run(recorded: tuple[Path, Path]) -> None:
+    out, _ = recorded
     idx = read_index(out)
     assert idx is not None
     # the step numbers below are v17's; the merged tree's runs have the PCI core's
@@ -185,3 +236,101 @@ RESET_DONE = "vfio-pci 0000:00:00.0: reset done"
 def recovery_in(idx: dict[tuple[str, str], Any]) -> tuple[tuple[str, tuple[int, ...]], ...]:
     entry = idx[("kernel/s390/pci/pci_event.py", "zpci_event_attempt_error_recovery")]
     return tuple(entry.scenarios)
+
+
+# -- the committed index, checked against the runs a user makes --------------------------
+
+#: Functions whose scenario steps are checked against ``zpcisim run NAME``: the error
+#: path of the series from the event to the reset, host and guest.
+CHECKED = (
+    ("kernel/s390/pci/pci_event.py", "zpci_store_pci_error"),
+    ("kernel/s390/pci/pci_event.py", "zpci_event_attempt_error_recovery"),
+    ("kernel/vfio/pci/vfio_pci_zdev.py", "vfio_pci_zdev_feature_err"),
+    ("kernel/pci/pci.py", "pcie_flr"),
+    ("kernel/s390/pci/pci.py", "zpci_hot_reset_device"),
+)
+
+
+def _listed() -> dict[str, dict[tuple[str, str], tuple[int, ...]]]:
+    """scenario -> checked function -> the steps tests/executed.txt lists for the run
+    without options (what ``zpcisim explain`` lists under "Scenarios that run it")."""
+    idx = read_index(ROOT / I.INDEX) or {}
+    out: dict[str, dict[tuple[str, str], tuple[int, ...]]] = {}
+    for fn in CHECKED:
+        for run, steps in idx[fn].scenarios if fn in idx else ():
+            if " " not in run:
+                out.setdefault(run, {})[fn] = steps
+    return out
+
+
+LISTED = _listed()
+
+#: These tests check the committed index; a run that records a new one (python -m
+#: tools.index, CI) must not fail on the old one it replaces (CI compares the two).
+committed = pytest.mark.skipif(
+    bool(os.environ.get(I.ENV)), reason="this run records the index that replaces the committed one"
+)
+
+
+@committed
+def test_the_index_lists_the_checked_functions_in_runs_with_and_without_options() -> None:
+    idx = read_index(ROOT / I.INDEX)
+    assert idx is not None
+    for fn in CHECKED:
+        assert [s for _, s in idx[fn].scenarios if s], fn  # each runs at some step
+    # a run with options is listed apart, with them, never in the numbers of the run
+    # without (the steps of passthrough-kvm --errors 6 go past the 86 of the run)
+    store = dict(idx[CHECKED[0]].scenarios)
+    assert "passthrough-kvm --errors 6" in store
+    assert max(store["passthrough-kvm --errors 6"]) > 86 >= max(store["passthrough-kvm"])
+
+
+@committed
+@pytest.mark.parametrize("scenario", sorted(LISTED))
+def test_listed_steps_are_the_steps_of_zpcisim_run_name_that_run_the_function(
+    scenario: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Runs ``zpcisim run NAME --json`` as typed (no options) once, recording at each
+    step what the index counts (:func:`tools.index.step_functions`), and checks that
+    the steps the index lists for each checked function are exactly those of this run
+    at which the function runs, numbered as the run prints them."""
+    from sim.cli import main
+    from sim.scenarios import RUN_OBSERVERS
+
+    ran: dict[int, set[tuple[str, str]]] = {}
+
+    def observe(name: str, timeline: Any, verbose: bool, options: str) -> Any:
+        assert (name, verbose, options) == (scenario, False, "")
+        timeline.subscribe(lambda step: ran.__setitem__(step.seq, I.step_functions(step)))
+        return lambda result: None
+
+    RUN_OBSERVERS.append(observe)
+    try:
+        assert main(["run", scenario, "--json"]) == 0
+    finally:
+        RUN_OBSERVERS.remove(observe)
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [s["seq"] for s in printed] == list(range(1, len(printed) + 1)) == sorted(ran)
+    for fn, steps in LISTED[scenario].items():
+        assert steps == tuple(n for n in sorted(ran) if fn in ran[n]), (scenario, fn)
+        for n in steps:
+            step = printed[n - 1]
+            # a step the function made itself names it, in its own file
+            if step.get("function") == fn[1]:
+                assert step["source"].startswith(fn[0] + ":")
+
+
+@pytest.mark.parametrize(("args", "xdist"), [([], []), (["-n", "2"], ["-n", "2"])])
+def test_tools_index_runs_the_suite_with_the_index_variable_set(
+    args: list[str], xdist: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[list[str], str]] = []
+
+    def call(argv: list[str], cwd: Path, env: dict[str, str]) -> int:
+        calls.append((argv, env[I.ENV]))
+        return 0
+
+    monkeypatch.setattr(subprocess, "call", call)  # as tools.index calls it
+    out = tmp_path / "executed.txt"
+    assert I.main([*args, "--index", str(out)]) == 0
+    assert calls == [([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *xdist], str(out))]
