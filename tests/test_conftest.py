@@ -87,3 +87,23 @@ def test_reports_of_a_first_boot_fail_the_test_after_a_second_boot(tmp_path: Pat
         HEAD,
         f"WARN {at('WARN(True', 'test_warn_then_a_second_boot')}: first kernel",
     ]
+
+
+def test_the_long_poles_are_collected_first_in_their_order() -> None:
+    """tests/conftest.py's LONG_POLES name tests that exist (a renamed one would no longer
+    be put first), and the collection starts with them, in that order, before the
+    tests of their own files."""
+    from tests.conftest import LONG_POLES
+
+    files = sorted({nodeid.split("::")[0] for nodeid in LONG_POLES})
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-n", "0", "-p", "no:cacheprovider", "--collect-only", *files],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    collected = [line for line in proc.stdout.splitlines() if "::" in line]
+    assert collected[: len(LONG_POLES)] == list(LONG_POLES)
+    assert len(collected) > len(LONG_POLES)

@@ -647,7 +647,7 @@ class Contexts:
 
 cov.start()
 try:
-    rc = pytest.main(["-q", "-p", "no:cacheprovider", *args], plugins=[Contexts()])
+    rc = pytest.main(["-q", "-p", "no:cacheprovider", "-n", "0", *args], plugins=[Contexts()])
 finally:
     cov.stop()
 data = cov.get_data()
@@ -850,6 +850,8 @@ class Runner:
             "pytest",
             "-x",
             "-q",
+            "-n",
+            "0",  # one process: the per-test time limit and -x act in it (addopts says -n auto)
             "-p",
             "no:cacheprovider",
             "-p",

@@ -2,20 +2,25 @@
 (issue 9, item 4), and pread/pwrite of its regions: :mod:`sim.fuzz` runs each
 example on a freshly booted machine and checks that only the syscall entry's OSError
 comes out, that every errno is one the C can return for the request, the queue
-invariants after every step and that every injected record is accounted for.  2,000
-examples, derandomized; the soak mode is ``python -m tests.fuzz --soak``.  On either
-tree, on the uAPI its kernel offers (each example learns it as a program does; the
-figures test checks it is the one :mod:`tests.offered` finds)."""
+invariants after every step and that every injected record is accounted for.
+:data:`~tests.fuzz.strategies.FUZZ_EXAMPLES` examples (800; 2,000 with ``CI=true``),
+derandomized; the soak mode is ``python -m tests.fuzz --soak``.  On either tree, on the
+uAPI its kernel offers (each example learns it as a program does; the figures test
+checks it is the one :mod:`tests.offered` finds).  Both tests are in one xdist group:
+the second reads the figures the first made on the same worker."""
 
 from __future__ import annotations
 
 import errno
 
+import pytest
 from hypothesis import given, settings
 
 from sim.fuzz import ALLOWED, Ledger, Op, Stats, run_example
-from tests.fuzz.strategies import ops
+from tests.fuzz.strategies import FUZZ_EXAMPLES, ops
 from tests.offered import zpci_err_uapi
+
+pytestmark = pytest.mark.xdist_group("fuzz")
 
 STATS = Stats()
 
@@ -27,7 +32,7 @@ def test_random_operation_sequences_keep_every_property(sequence: list[Op]) -> N
 
 
 def test_the_fuzz_run_reached_every_outcome() -> None:
-    """The 2,000 examples are not vacuous: they ran on the uAPI this tree's kernel
+    """The examples are not vacuous: they ran on the uAPI this tree's kernel
     offers; records were delivered, dropped, cleared at close, lost to EFAULT and never
     stored; GETs returned ENOMSG; SET_IRQS and RESET were both accepted and refused;
     the config region was read and written, and refused while the function was in the
@@ -38,7 +43,7 @@ def test_the_fuzz_run_reached_every_outcome() -> None:
     led = STATS.ledger
     kind, _ = zpci_err_uapi()
     assert STATS.uapis == {kind}
-    assert STATS.examples >= 2000
+    assert STATS.examples >= FUZZ_EXAMPLES
     assert led.injected == led.accounted()
     assert min(led.delivered, led.dropped, led.cleared, led.efault_lost, led.not_stored, led.fmb) > 0
     seen = set(STATS.results)

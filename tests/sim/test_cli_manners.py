@@ -256,13 +256,9 @@ def test_unmet_expectations_are_all_listed_and_the_run_goes_on(capsys: pytest.Ca
 
 
 @needs_v17_checkout()
-def test_run_on_another_kernel_tree_runs_there(tmp_path: Path) -> None:
-    env_cache = {"ZPCISIM_CACHE": str(tmp_path)}
-    os.environ.update(env_cache)
-    try:
-        r = zpcisim("run", "inaccessible-reset", "--kernel", "v17:2", "--width", "200")
-    finally:
-        os.environ.pop("ZPCISIM_CACHE")
+def test_run_on_another_kernel_tree_runs_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZPCISIM_CACHE", str(tmp_path))
+    r = zpcisim("run", "inaccessible-reset", "--kernel", "v17:2", "--width", "200")
     assert r.returncode == 1
     assert "not ready 65535ms after FLR; giving up" in r.stdout
     assert "unable to FLR" not in r.stdout.split("inaccessible-reset: ")[0]
