@@ -99,22 +99,13 @@ def test_ellipsis_matches_any_run_of_lines(expected: list[str], actual: list[str
 
 
 def test_update_keeps_an_excerpt_and_follows_renumbered_lines() -> None:
-    shown = ["  20  firmware  event  PEC 0x3a", "...", "  47  guest  log  ready", "done: PASS"]
-    new = [
-        "   1  note",
-        "  21  firmware  event  PEC 0x3a",
-        "  22  x",
-        "  48  guest  log  ready",
-        "done: PASS",
-    ]
-    assert refreshed(shown, new) == [
-        "  21  firmware  event  PEC 0x3a",
-        "...",
-        "  48  guest  log  ready",
-        "done: PASS",
-    ]
-    assert matches(refreshed(shown, new), new) is False  # the first line is no longer the first: edit by hand
-    assert refreshed(["a", "b"], ["c"]) == ["c"]
+    shown = ["...", "  20  fw  event  PEC 0x3a", "...", "  47  guest  log  ready", "...", "done: PASS"]
+    new = ["   1  note", "  21  fw  event  PEC 0x3a", "  22  x", "  48  guest  log  ready", "done: PASS"]
+    assert refreshed(shown, new) == ["...", new[1], "...", new[3], "...", "done: PASS"]
+    assert matches(refreshed(shown, new), new)
+    # an excerpt that starts (ends) without "..." keeps the first (last) lines
+    assert refreshed(["a", "...", "z"], ["A", "b", "Z"]) == ["A", "...", "Z"]
+    assert refreshed(["a", "b"], ["c"]) == ["c"]  # no excerpt: the whole output
 
 
 def test_the_diagram_page_is_what_the_run_writes() -> None:
@@ -123,3 +114,22 @@ def test_the_diagram_page_is_what_the_run_writes() -> None:
     res = run_zpcisim("run", "passthrough-kvm", "--diagram", "-")
     assert (res.returncode, res.stderr) == (0, "passthrough-kvm: PASS\n")
     assert res.stdout == (ROOT / "docs/diagrams/passthrough-kvm.md").read_text()
+
+
+def test_update_rewrites_a_stale_output_and_keeps_the_page_around_it(tmp_path: Path) -> None:
+    from tests.docs.transcripts import update_page
+
+    page = tmp_path / "page.md"
+    page.write_text(
+        "Intro.\n\n- item:\n\n  ```console\n  $ zpcisim list\n  stale\n  ...\n"
+        "  old last line\n  ```\n\nEnd.\n"
+    )
+    assert update_page(page) is True
+    text = page.read_text()
+    assert text.startswith("Intro.\n\n- item:\n\n  ```console\n  $ zpcisim list\n  passthrough-kvm ")
+    assert text.endswith(
+        "  ...\n                         record [errors: 2 (PEC 0x3a 0x3d) on fid 0x10]\n  ```\n\nEnd.\n"
+    )
+    (example,) = examples(page)
+    assert example.evaluate() is None  # what it wrote passes
+    assert update_page(page) is False  # and a second run changes nothing

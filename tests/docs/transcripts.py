@@ -136,27 +136,38 @@ def matches(expected: Sequence[str], actual: Sequence[str]) -> bool:
 
 def refreshed(expected: Sequence[str], actual: Sequence[str]) -> list[str]:
     """``expected`` brought up to date from ``actual``: the whole output, or, for an
-    excerpt, each shown line replaced by the same or the closest later line of
-    ``actual`` (the ``...`` lines stay)."""
+    excerpt, its ``...`` lines kept and each shown line replaced by a line of
+    ``actual`` -- the first lines by the first lines and the last by the last where
+    the excerpt starts or ends without ``...``, the others by the same or else the
+    closest later line (a renumbered step)."""
     if ELLIPSIS not in expected:
         return list(actual)
-    out: list[str] = []
-    pos = 0
+    segments: list[list[str]] = [[]]
     for exp in expected:
         if exp == ELLIPSIS:
-            out.append(exp)
-            continue
-        rest = range(pos, len(actual))
-        if not rest:
-            break
-        same = [i for i in rest if actual[i] == exp]
-        i = (
-            same[0]
-            if same
-            else max(rest, key=lambda j: difflib.SequenceMatcher(None, exp, actual[j]).ratio())
-        )
-        out.append(actual[i])
-        pos = i + 1
+            segments.append([])
+        else:
+            segments[-1].append(exp)
+    head, *middle, tail = segments
+    out = list(actual[: len(head)])
+    pos = len(head)
+    end = len(actual) - len(tail)
+    for seg in middle:
+        out.append(ELLIPSIS)
+        for exp in seg:
+            rest = range(pos, max(pos, end))
+            if not rest:
+                break
+            same = [i for i in rest if actual[i] == exp]
+            i = (
+                same[0]
+                if same
+                else max(rest, key=lambda j: difflib.SequenceMatcher(None, exp, actual[j]).ratio())
+            )
+            out.append(actual[i])
+            pos = i + 1
+    out.append(ELLIPSIS)
+    out.extend(actual[max(end, pos) :] if tail else [])
     return out
 
 
@@ -257,12 +268,17 @@ def examples(page: Path) -> list[Example]:
 # -- --update -----------------------------------------------------------------------------
 
 
-def _fence_body(text: str, region: Region) -> tuple[int, int]:
-    """The character range of a fenced block's body (between its fence lines)."""
+def _fence_body(text: str, region: Region, lines: Sequence[str]) -> tuple[int, int, str]:
+    """The character range of a fenced block's body (between its fence lines) and
+    ``lines`` as that body, indented as the fence is (a block inside a list item)."""
+    line_start = text.rfind("\n", 0, region.start) + 1
+    fence_line = text[line_start : text.index("\n", region.start)]
+    indent = fence_line[: len(fence_line) - len(fence_line.lstrip())]
     block = text[region.start : region.end]
     first = block.index("\n") + 1
     last = block.rstrip().rfind("\n") + 1
-    return region.start + first, region.start + last
+    body = "".join(f"{indent}{ln}\n" if ln else "\n" for ln in lines)
+    return region.start + first, region.start + last, body
 
 
 def update_page(page: Path) -> bool:
@@ -278,14 +294,14 @@ def update_page(page: Path) -> bool:
             for cmd in parse_console(str(region.lexemes["source"])):
                 body.append(f"$ {cmd.line}")
                 body.extend(refreshed(cmd.expected, run_command(cmd)))
-            edits.append((*_fence_body(text, region), "\n".join(body) + "\n"))
+            edits.append(_fence_body(text, region, body))
         elif lang == "python" and n + 1 < len(blocks) and _language(blocks[n + 1]) == "text":
             nxt = blocks[n + 1]
             rc, out, err = run_python(str(region.lexemes["source"]))
             if (rc, err) != (0, ""):
                 raise SystemExit(f"{page}: a script exits {rc}:\n{err}")
             new = refreshed(_lines(str(nxt.lexemes["source"])), _lines(out))
-            edits.append((*_fence_body(text, nxt), "\n".join(new) + "\n"))
+            edits.append(_fence_body(text, nxt, new))
     new_text = text
     for start, end, body_text in sorted(edits, reverse=True):
         new_text = new_text[:start] + body_text + new_text[end:]
