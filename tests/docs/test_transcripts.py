@@ -58,6 +58,15 @@ def test_no_transcript_outside_a_console_block(page: Path) -> None:
     assert stray == []
 
 
+@pytest.mark.parametrize("page", pages(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_examples_fit_80_columns(page: Path) -> None:
+    """The commands, their output (80 columns in a pipe) and the scripts read at 80
+    columns."""
+    text = page.read_text()
+    blocks = [m.group(0) for m in _FENCE.finditer(text) if m.group(2) in ("console", "python")]
+    assert [ln for b in blocks for ln in b.splitlines() if len(ln) > 80] == []
+
+
 # -- the format itself --------------------------------------------------------------------
 
 
