@@ -4,12 +4,12 @@ bus mastering, and the function/slot/bus reset paths.
 
 Patches of the v17 series that change this file:
 
-* 1/7 "PCI: Allow per function PCI slots to fix slot reset on s390":
+* v17 1/7 "PCI: Allow per function PCI slots to fix slot reset on s390":
   ``pci_dev_reset_slot_function()`` stops refusing multifunction devices whose slot
   is a per-function slot.
-* 2/7 "PCI: Avoid saving config space state if inaccessible": adds
+* v17 2/7 "PCI: Avoid saving config space state if inaccessible": adds
   ``pci_dev_config_accessible()`` and calls it in ``pci_dev_save_and_disable()``.
-* 3/7 "PCI: Fail FLR when config space is inaccessible": calls it in
+* v17 3/7 "PCI: Fail FLR when config space is inaccessible": calls it in
   ``pcie_reset_flr()``.
 
 The stored source (legoater/linux @ 5394e31a3b4f) carries an older version of the

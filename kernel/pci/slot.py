@@ -8,7 +8,7 @@ it.  The slot is reference counted through its kobject; the last put runs
 
 Patches of the v17 series that change this file:
 
-* 1/7 "PCI: Allow per function PCI slots to fix slot reset on s390": adds
+* v17 1/7 "PCI: Allow per function PCI slots to fix slot reset on s390": adds
   ``pci_dev_matches_slot()``/``pci_slot_enabled_per_func()``, replaces the three
   open-coded match conditions with the former, marks s390 slots ``per_func_slot``
   and compares the placeholder against ``(u16)PCI_SLOT_PLACEHOLDER``.

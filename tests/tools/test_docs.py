@@ -1,5 +1,6 @@
 """docs/: the reading guide stays true to the tree -- every relative link leads to a
-file, and every test it names exists."""
+file, every test it names exists, and the diff excerpts of the patch pages are lines of
+their patches.  (The commands and scripts the pages show are run by tests/docs.)"""
 
 from __future__ import annotations
 
@@ -60,3 +61,26 @@ def test_overview_shows_the_generated_passthrough_kvm_diagram() -> None:
     assert len(generated) == 1
     assert generated[0] in block.findall((ROOT / "docs/overview.md").read_text())
     assert "Leaving recovery of pass-through device to user-space" in generated[0]
+
+
+def _in_order(lines: list[str], within: list[str]) -> list[str]:
+    """The lines of ``lines`` not found in ``within`` in that order (a subsequence)."""
+    pos, missing = 0, []
+    for ln in lines:
+        try:
+            pos = within.index(ln, pos) + 1
+        except ValueError:
+            missing.append(ln)
+    return missing
+
+
+@pytest.mark.parametrize("page", sorted((ROOT / "docs/patches").glob("0[1-7]-*.md")), ids=lambda p: p.name)
+def test_the_diff_excerpts_of_a_patch_page_are_lines_of_its_patch(page: Path) -> None:
+    """A ```diff block on docs/patches/0N-*.md shows lines of series/v17/000N-*.patch, in
+    the patch's order within a block (``...`` lines stand for what is left out)."""
+    (patch,) = (ROOT / "series/v17").glob(f"00{page.name[:2]}-*.patch")
+    blocks = re.findall(r"^```diff\n(.*?)^```", page.read_text(), flags=re.M | re.S)
+    assert blocks
+    lines = patch.read_text().splitlines()
+    shown = [[ln for ln in b.splitlines() if ln.strip("+- ") not in ("...", "")] for b in blocks]
+    assert [_in_order(block, lines) for block in shown] == [[] for _ in shown]

@@ -3,7 +3,7 @@ drivers/pci/pci.h and uapi/linux/pci.h that the ported code reads as if they wer
 
 Patches of the v17 series that change this header:
 
-* 1/7 "PCI: Allow per function PCI slots to fix slot reset on s390": ``struct
+* v17 1/7 "PCI: Allow per function PCI slots to fix slot reset on s390": ``struct
   pci_slot.number`` becomes ``u16``, ``per_func_slot`` is added,
   ``PCI_SLOT_ALL_DEVICES`` becomes ``0xfeff`` and ``PCI_SLOT_PLACEHOLDER`` appears.
 
