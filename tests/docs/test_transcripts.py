@@ -137,7 +137,7 @@ def test_update_rewrites_a_stale_output_and_keeps_the_page_around_it(tmp_path: P
     text = page.read_text()
     assert text.startswith("Intro.\n\n- item:\n\n  ```console\n  $ zpcisim list\n  passthrough-kvm ")
     assert text.endswith(
-        "  ...\n                         record [errors: 2 (PEC 0x3a 0x3d) on fid 0x10]\n  ```\n\nEnd.\n"
+        "  ...\n                         in turn]\n  ```\n\nEnd.\n"
     )
     (example,) = examples(page)
     assert example.evaluate() is None  # what it wrote passes

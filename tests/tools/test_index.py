@@ -253,12 +253,16 @@ CHECKED = (
 
 def _listed() -> dict[str, dict[tuple[str, str], tuple[int, ...]]]:
     """scenario -> checked function -> the steps tests/executed.txt lists for the run
-    without options (what ``zpcisim explain`` lists under "Scenarios that run it")."""
+    without options (what ``zpcisim explain`` lists under "Scenarios that run it"), of
+    the scenarios ``zpcisim list`` shows (a test may record a scenario of its own)."""
+    from sim.scenarios import load
+
+    shipped = set(load())
     idx = read_index(ROOT / I.INDEX) or {}
     out: dict[str, dict[tuple[str, str], tuple[int, ...]]] = {}
     for fn in CHECKED:
         for run, steps in idx[fn].scenarios if fn in idx else ():
-            if " " not in run:
+            if " " not in run and run in shipped:
                 out.setdefault(run, {})[fn] = steps
     return out
 
