@@ -22,7 +22,9 @@ from tests.installed import ROOT, _env, popen_zpcisim, run_zpcisim, zpcisim_argv
 # -- Ctrl-C ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("delay", [0.0, 0.05, 0.1, 0.2, 0.3, 0.5])
+# The delays stay within the start-up: a quiet machine can finish the whole run about
+# half a second after sim.cli has loaded (a run interrupted later is test_cli_manners's).
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.1, 0.2])
 def test_ctrl_c_during_start_up_says_one_line_and_exits_130(delay: float, tmp_path: Path) -> None:
     """``timeout -s INT 0.3 zpcisim run passthrough-kvm``: at any moment of the start
     -- the model's modules loading, the kernel booting, the guest starting -- one
