@@ -319,7 +319,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="the left tree (default baseline): baseline, v17, v17:N, mainline, mainline:N",
     )
     p.add_argument(
-        "--to", dest="right", metavar="TREE", default=trees.THIS_TREE, help="the right tree (default v17)"
+        "--to",
+        dest="right",
+        metavar="TREE",
+        default=trees.THIS_TREE,
+        help=f"the right tree (default {trees.THIS_TREE})",
     )
     p.add_argument("--diff-only", action="store_true", help="fold the steps that are the same in both runs")
 

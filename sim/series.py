@@ -72,6 +72,8 @@ __all__ = [
     "reverse_apply",
     "series_dir",
     "source_for",
+    "TREE_FILE",
+    "applied_tree",
     "tree_key",
     "write_tree",
 ]
@@ -87,6 +89,10 @@ PACKAGES: Final = ("kernel", "uapi", "sim")
 #: Where an installed ``sim`` package keeps the series and the explain data, as
 #: ``series/...`` and ``tests/...`` under it (``setup.py`` copies them there).
 DATA_DIR: Final = "_data"
+#: In a tree written with its ``series/`` (``python -m tools.series tree NAME DIR``), the
+#: name of the tree it is (``mainline``, ``v17:3``, ``baseline``); a checkout without
+#: it is this package's own tree, the baseline + v17.
+TREE_FILE: Final = "series/TREE"
 TREE_HELP: Final = "baseline, v17, v17:N (patches 1..N of v17), mainline or mainline:N"
 
 _PATCH_GLOB: Final = "[0-9][0-9][0-9][0-9]-*.patch"
@@ -172,6 +178,15 @@ def parse_tree(spec: str, base: Path) -> TreeName:
     if not n.isdigit() or not 1 <= int(n) <= total:
         raise UsageError(f"no tree {spec!r}: {name} has patches 1 to {total}")
     return TreeName(name, int(n))
+
+
+def applied_tree(base: Path) -> TreeName:
+    """Which tree the files beside ``base/series`` are: what :data:`TREE_FILE` names,
+    else all of v17."""
+    f = base / TREE_FILE
+    if f.is_file():
+        return parse_tree(f.read_text().strip(), base)
+    return TreeName(APPLIED, len(patch_files(series_dir(APPLIED, base))))
 
 
 # ---------------------------------------------------------------- diffs
@@ -395,6 +410,8 @@ class Source:
         """(name, path) of every file a tree of this source depends on: its files and
         the series files."""
         out = [(rel, self.root / rel) for rel in self.files]
+        if (self.base / TREE_FILE).is_file() and TREE_FILE not in self.files:
+            out.append((TREE_FILE, self.base / TREE_FILE))
         for name in SERIES_NAMES:
             d = self.base / "series" / name
             out.extend((f"series/{name}/{f.name}", f) for f in sorted(d.glob(_PATCH_GLOB)))
@@ -453,16 +470,22 @@ def copy_files(src: Path, files: Iterable[str], dst: Path) -> None:
 
 def write_tree(spec: str | TreeName, dst: Path, source: Source) -> TreeName:
     """Write the tree ``spec`` (see :func:`parse_tree`) from ``source`` into ``dst``
-    (new or empty): its files, v17 reverse-applied (the baseline), then the first
-    patches of the series the tree names."""
+    (new or empty): its files, the patches the source carries reverse-applied (the
+    baseline; :func:`applied_tree`), then the first patches of the series the tree
+    names.  A tree that gets ``series/`` records its name in :data:`TREE_FILE`."""
     tree = parse_tree(spec, source.base) if isinstance(spec, str) else spec
     if dst.exists() and any(dst.iterdir()):
         raise SeriesError(f"{dst} exists and is not empty")
+    here = applied_tree(source.base)
     copy_files(source.root, source.files, dst)
-    reverse_apply(dst, series_dir(APPLIED, source.base), source.dirs)
+    if here.series is not None:
+        for patch in reversed(patch_files(series_dir(here.series, source.base))[: here.count]):
+            apply_patch(dst, patch, reverse=True, dirs=source.dirs)
     if tree.series is not None:
         patches = patch_files(series_dir(tree.series, source.base))[: tree.count]
         forward_apply(dst, patches, source.dirs)
+    if (dst / "series").is_dir():
+        (dst / TREE_FILE).write_text(f"{tree}\n")
     return tree
 
 

@@ -50,8 +50,23 @@ __all__ = [
     "tree_path",
 ]
 
-#: The tree this package is (the baseline + v17; ``tools.series check`` keeps it so).
-THIS_TREE: Final = "v17"
+def _this_tree() -> str:
+    """The name of the tree this package is: v17 for the checkout and the installed
+    package (``tools.series check`` keeps it so), else what a written tree's
+    ``series/TREE`` says (``mainline`` in the tree of the merged series)."""
+    base = series.data_root()
+    try:
+        tree = series.applied_tree(base)
+        if tree.series is None:
+            return "baseline"
+        total = len(series.patch_files(series.series_dir(tree.series, base)))
+    except series.SeriesError:
+        return series.APPLIED
+    return tree.series if tree.count == total else str(tree)
+
+
+#: The tree this package is (v17 here; ``mainline`` in the merged series' written tree).
+THIS_TREE: Final = _this_tree()
 #: Seconds a scenario run may take in a tree.
 RUN_TIMEOUT: Final = 300
 _STAMP: Final = ".zpcisim-tree"
@@ -101,7 +116,7 @@ def normalise_tree(spec: str, root: Path | None = None) -> str:
         raise TreeError(f"no tree {spec!r}: {e}", usage=True) from e
     if name.count != total:
         return str(name)
-    return THIS_TREE if name.series == series.APPLIED else name.series
+    return name.series
 
 
 def is_this_tree(spec: str, root: Path | None = None) -> bool:
