@@ -4,6 +4,8 @@
 
 - ``series/v17/*.patch`` and ``series/mainline/*.patch``: ``compare`` and
   ``run --kernel`` write the other kernel trees from them (:mod:`sim.series`);
+- ``series/TREE``, in a tree written by ``python -m tools.series tree NAME DIR``: which
+  tree the package is, so that it writes the others from it;
 - ``tests/executed.txt`` and the test files (``tests/**/test_*.py``): ``explain``
   lists the tests that run a function and counts those of a file (:mod:`sim.explain`).
 
@@ -25,6 +27,8 @@ SHIPPED = (
     ("tests", "executed.txt"),
     ("tests", "**/test_*.py"),
 )
+#: Shipped when present (only a written tree has it).
+OPTIONAL = (("series", "TREE"),)
 
 
 class BuildPyWithData(build_py):
@@ -33,9 +37,9 @@ class BuildPyWithData(build_py):
         if getattr(self, "editable_mode", False):
             return
         out = Path(self.build_lib) / "sim" / "_data"
-        for top, pattern in SHIPPED:
+        for top, pattern in (*SHIPPED, *OPTIONAL):
             found = sorted(p for p in (HERE / top).glob(pattern) if "__pycache__" not in p.parts)
-            if not found:
+            if not found and (top, pattern) not in OPTIONAL:
                 raise SystemExit(f"setup.py: no {top}/{pattern} in {HERE}: the package would lack them")
             for path in found:
                 target = out / path.relative_to(HERE)
