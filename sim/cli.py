@@ -188,8 +188,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(
         prog="zpcisim",
-        description="Run the s390x vfio-pci error recovery flow (Linux v17 series) on a model "
-        "of the machine, and watch every step: firmware, host kernel, VMM, guest, userspace driver.",
+        description="Run the s390x vfio-pci error recovery flow (the Linux series as posted in v17 "
+        "and as merged for 7.3) on a model of the machine, and watch every step: firmware, host "
+        "kernel, VMM, guest, userspace driver.",
     )
     p.add_argument("--version", action="version", version=f"zpcisim {__version__}")
     wide = argparse.ArgumentParser(add_help=False)
