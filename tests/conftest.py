@@ -49,6 +49,7 @@ V17_OUTPUTS = (
     "tests/sim/test_cli_user.py::test_explore_replay_prints_the_interleaving_and_the_expected_finding_exits_0",
     "tests/sim/test_explain.py::test_zpcisim_explain_in_a_pipe_is_80_columns_as_a_user_runs_it",
     "tests/tools/test_series.py::test_a_tree_that_does_not_exist_is_a_usage_error",
+    "tests/sim/explore/test_cli.py::test_replay_of_an_expected_finding_shows_it_and_exits_0",
 )
 
 
